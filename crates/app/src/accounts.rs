@@ -1,0 +1,284 @@
+//! Account use cases: opening (with a generated French IBAN), reading, listing, servicing and
+//! closing.
+
+use coffre_domain::account::{parse_nickname, parse_reason};
+use coffre_domain::{
+    Account, AccountError, AccountId, AccountType, Currency, CustomerId, FrenchRib, Money,
+    NewAccount,
+};
+use rand_core::{OsRng, RngCore};
+use uuid::Uuid;
+
+use crate::pagination::{Page, PageRequest};
+use crate::ports::{AccountFilter, Clock, ConflictKind, PasswordHasher, Store};
+use crate::{AppError, Principal, Service};
+
+/// How many fresh IBANs to try when a generated one is already taken (about one chance in
+/// 10^11 per account, so a second try is already rare).
+const IBAN_ATTEMPTS: usize = 3;
+
+/// A validated request to open an account.
+#[derive(Debug, Clone)]
+pub struct OpenAccount {
+    /// The owner; a customer may leave it out (themself), staff must give it.
+    pub customer_id: Option<CustomerId>,
+    /// The account type.
+    pub account_type: AccountType,
+    /// The currency (EUR when left out).
+    pub currency: Option<Currency>,
+    /// An optional label.
+    pub nickname: Option<String>,
+}
+
+/// A validated change to an account (PATCH: absent fields unchanged; PUT: all fields given).
+#[derive(Debug, Clone, Default)]
+pub struct UpdateAccount {
+    /// New nickname; `Some(None)` clears it.
+    pub nickname: Option<Option<String>>,
+    /// New overdraft limit.
+    pub overdraft_limit: Option<Money>,
+}
+
+/// An account's balances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance {
+    /// The booked balance.
+    pub current: Money,
+    /// What can be spent now (current minus pending holds).
+    pub available: Money,
+    /// The sum of pending holds.
+    pub pending_holds: Money,
+}
+
+/// Turns a domain refusal into the contract's error.
+fn account_refusal(error: AccountError) -> AppError {
+    match error {
+        AccountError::Closed => AppError::AccountClosed,
+        AccountError::Frozen => AppError::AccountFrozen,
+        AccountError::NotEmpty => AppError::AccountNotEmpty,
+        AccountError::IllegalTransition { .. } => AppError::Conflict(error.to_string()),
+        AccountError::CustomerRejected => AppError::Conflict(error.to_string()),
+        AccountError::CurrencyNotAllowed => AppError::invalid("currency", error),
+        AccountError::OverdraftNotAllowed => AppError::invalid("overdraft_limit", error),
+        AccountError::InvalidText(field, _) => AppError::invalid(field, error),
+    }
+}
+
+/// Refuses with 412 when the client's `If-Match` version is not the current one.
+fn check_version(account: &Account, if_match: Option<i64>) -> Result<(), AppError> {
+    match if_match {
+        Some(version) if version != account.version => Err(AppError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// A random eleven-digit account number.
+fn random_account_number() -> String {
+    let value = OsRng.next_u64() % 100_000_000_000;
+    format!("{value:011}")
+}
+
+impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+    /// Opens an account with a freshly generated French IBAN.
+    pub async fn open_account(
+        &self,
+        caller: &Principal,
+        request: OpenAccount,
+    ) -> Result<Account, AppError> {
+        let customer_id = match (caller.customer_id, request.customer_id) {
+            _ if caller.role.can_service_accounts() => request.customer_id.ok_or_else(|| {
+                AppError::invalid("customer_id", "staff must say whose account to open")
+            })?,
+            (Some(own), None) => own,
+            (Some(own), Some(asked)) if caller.is_customer(own) && own == asked => own,
+            (Some(_), Some(_)) => return Err(AppError::NotFound),
+            (None, _) => return Err(AppError::Forbidden),
+        };
+        let nickname = request
+            .nickname
+            .as_deref()
+            .map(parse_nickname)
+            .transpose()
+            .map_err(account_refusal)?;
+        let currency = request.currency.unwrap_or(Currency::EUR);
+        for _ in 0..IBAN_ATTEMPTS {
+            let new = NewAccount {
+                id: AccountId(Uuid::now_v7()),
+                customer_id,
+                customer_kyc: coffre_domain::KycStatus::Pending,
+                account_type: request.account_type,
+                currency,
+                iban: self.generate_iban()?,
+                bic: self.config.bank.bic.clone(),
+                nickname: nickname.clone(),
+            };
+            let now = self.clock.now();
+            let opened = self
+                .store
+                .insert_account(customer_id, move |customer: &coffre_domain::Customer| {
+                    let new = NewAccount {
+                        customer_kyc: customer.kyc_status,
+                        ..new
+                    };
+                    Account::open(new, now).map_err(account_refusal)
+                })
+                .await;
+            match opened {
+                Err(AppError::Duplicate(ConflictKind::Iban)) => continue,
+                Err(error) => return Err(error),
+                Ok(account) => {
+                    tracing::info!(account_id = %account.id, iban = %account.iban.masked(), "account opened");
+                    return Ok(account);
+                }
+            }
+        }
+        Err(AppError::Unknown(anyhow::anyhow!(
+            "could not generate a free IBAN"
+        )))
+    }
+
+    fn generate_iban(&self) -> Result<coffre_domain::Iban, AppError> {
+        let bank = &self.config.bank;
+        FrenchRib::new(&bank.bank_code, &bank.branch_code, &random_account_number())
+            .map(|rib| rib.to_iban())
+            .map_err(|e| AppError::Unknown(anyhow::anyhow!("bank identity is misconfigured: {e}")))
+    }
+
+    /// Reads an account: the owner or staff; anyone else gets 404.
+    pub async fn get_account(
+        &self,
+        caller: &Principal,
+        id: AccountId,
+    ) -> Result<Account, AppError> {
+        let account = self.store.get_account(id).await?;
+        caller.require_read(account.customer_id)?;
+        Ok(account)
+    }
+
+    /// Lists accounts: a customer sees only their own, staff see every account.
+    pub async fn list_accounts(
+        &self,
+        caller: &Principal,
+        mut filter: AccountFilter,
+        page: PageRequest,
+    ) -> Result<Page<Account>, AppError> {
+        if !caller.role.is_staff() {
+            let own = caller.customer_id.ok_or(AppError::Forbidden)?;
+            if filter.customer_id.is_some_and(|asked| asked != own) {
+                return Ok(Page {
+                    items: Vec::new(),
+                    total: 0,
+                    request: page,
+                });
+            }
+            filter.customer_id = Some(own);
+        }
+        Ok(self.store.list_accounts(&filter, page).await?)
+    }
+
+    /// Changes an account: the owner sets the nickname, servicing staff set the overdraft
+    /// limit. A field given with its current value is not a change, so a full `PUT` of the
+    /// current representation is allowed to anyone who may read it.
+    pub async fn update_account(
+        &self,
+        caller: &Principal,
+        id: AccountId,
+        request: UpdateAccount,
+        if_match: Option<i64>,
+    ) -> Result<Account, AppError> {
+        let caller = caller.clone();
+        let now = self.clock.now();
+        let nickname = match request.nickname {
+            Some(Some(text)) => Some(Some(parse_nickname(&text).map_err(account_refusal)?)),
+            other => other,
+        };
+        self.store
+            .update_account(id, move |account: &mut Account| {
+                caller.require_read(account.customer_id)?;
+                check_version(account, if_match)?;
+                if let Some(nickname) = nickname.filter(|n| *n != account.nickname) {
+                    if !caller.is_customer(account.customer_id) {
+                        return Err(AppError::Forbidden);
+                    }
+                    account.rename(nickname, now).map_err(account_refusal)?;
+                }
+                if let Some(limit) = request.overdraft_limit {
+                    if limit.currency() != account.currency {
+                        return Err(AppError::CurrencyMismatch);
+                    }
+                    if limit.amount_minor() != account.overdraft_limit_minor {
+                        caller.require_servicing_staff()?;
+                        account
+                            .set_overdraft_limit(limit, now)
+                            .map_err(account_refusal)?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Closes an account (owner or servicing staff): only with a zero balance. The account is
+    /// kept, with status `CLOSED`.
+    pub async fn close_account(
+        &self,
+        caller: &Principal,
+        id: AccountId,
+        if_match: Option<i64>,
+    ) -> Result<Account, AppError> {
+        let caller = caller.clone();
+        let now = self.clock.now();
+        let account = self
+            .store
+            .update_account(id, move |account: &mut Account| {
+                caller.require_read(account.customer_id)?;
+                if !caller.is_customer(account.customer_id) {
+                    caller.require_servicing_staff()?;
+                }
+                check_version(account, if_match)?;
+                account.close(now).map_err(account_refusal)
+            })
+            .await?;
+        tracing::info!(account_id = %id, "account closed");
+        Ok(account)
+    }
+
+    /// Freezes (`freeze = true`) or unfreezes an account: tellers and admins only.
+    pub async fn set_frozen(
+        &self,
+        caller: &Principal,
+        id: AccountId,
+        freeze: bool,
+        reason: &str,
+    ) -> Result<Account, AppError> {
+        let caller = caller.clone();
+        let reason = parse_reason(reason).map_err(account_refusal)?;
+        let now = self.clock.now();
+        let account = self
+            .store
+            .update_account(id, move |account: &mut Account| {
+                caller.require_read(account.customer_id)?;
+                caller.require_servicing_staff()?;
+                let changed = if freeze {
+                    account.freeze(reason, now)
+                } else {
+                    account.unfreeze(reason, now)
+                };
+                changed.map_err(account_refusal)
+            })
+            .await?;
+        tracing::info!(account_id = %id, status = account.status.as_str(), "account freeze changed");
+        Ok(account)
+    }
+
+    /// An account's balances. Holds arrive with the ledger; until then nothing is pending.
+    pub async fn balance(&self, caller: &Principal, id: AccountId) -> Result<Balance, AppError> {
+        let account = self.get_account(caller, id).await?;
+        let current = account.balance();
+        Ok(Balance {
+            current,
+            available: current,
+            pending_holds: Money::zero(account.currency),
+        })
+    }
+}

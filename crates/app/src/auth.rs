@@ -1,0 +1,274 @@
+//! Session authentication: login with throttling, session lookup with idle and absolute
+//! expiry, CSRF tokens, logout, and staff user creation.
+//!
+//! Session and CSRF tokens are 256-bit random values. Only their SHA-256 is stored, so a copy
+//! of the database does not let anyone log in. A fresh session id is issued at every login and
+//! the one the client came with is deleted (no session fixation).
+
+use std::net::IpAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use coffre_domain::{Password, Role, UserId, Username};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::ports::{Clock, PasswordHasher, SessionRecord, Store, UserRecord};
+use crate::throttle::ThrottlePolicy;
+use crate::{AppError, Principal, Service};
+
+/// Session activity is written back at most this often, not on every request.
+const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// A login attempt.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// Username as typed.
+    pub username: String,
+    /// Password as typed.
+    pub password: String,
+    /// The client's address, for per-IP throttling.
+    pub client_ip: Option<IpAddr>,
+    /// The session token the client already had, which the new session replaces.
+    pub previous_session_token: Option<String>,
+}
+
+/// A successful login: secrets to hand to the client once, and who they are.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    /// The session token (goes into the cookie).
+    pub session_token: String,
+    /// The CSRF token (goes into the response body; sent back in `X-CSRF-Token`).
+    pub csrf_token: String,
+    /// When the session ends at the latest.
+    pub expires_at: OffsetDateTime,
+    /// The logged-in user.
+    pub principal: Principal,
+}
+
+/// An authenticated session, as found from its token.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedSession {
+    /// Who the session belongs to.
+    pub principal: Principal,
+    token_hash: String,
+    csrf_token_hash: String,
+}
+
+impl AuthenticatedSession {
+    /// True when `presented` is this session's CSRF token (constant-time comparison).
+    pub fn csrf_matches(&self, presented: &str) -> bool {
+        sha256_hex(presented)
+            .as_bytes()
+            .ct_eq(self.csrf_token_hash.as_bytes())
+            .into()
+    }
+}
+
+/// 32 random bytes, URL-safe base64.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn principal_of(user: &UserRecord) -> Principal {
+    Principal {
+        user_id: user.id,
+        role: user.role,
+        customer_id: user.customer_id,
+    }
+}
+
+impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+    /// Logs a user in. Unknown user and wrong password are the same 401 and take the same time;
+    /// an account or an IP address over its failure allowance gets 429 until its lockout ends,
+    /// whatever the password.
+    pub async fn login(&self, attempt: Login) -> Result<LoginOutcome, AppError> {
+        let now = self.clock.now();
+        let keys = throttle_keys(&attempt.username, attempt.client_ip);
+        let states = self.store.throttle_states(&keys).await?;
+        if let Some(retry_at) = states
+            .iter()
+            .filter_map(|state| ThrottlePolicy::locked_until(state.as_ref(), now))
+            .max()
+        {
+            tracing::warn!(
+                event = "login_throttled",
+                "login refused: too many failures"
+            );
+            return Err(AppError::RateLimited { retry_at });
+        }
+        let user = match Username::parse(&attempt.username) {
+            Ok(username) => self.store.find_user_by_username(&username).await?,
+            Err(_) => None,
+        };
+        let hash = user
+            .as_ref()
+            .map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let password_ok = self
+            .hasher
+            .verify(&attempt.password, hash)
+            .await
+            .map_err(AppError::Unknown)?;
+        let Some(user) = user.filter(|_| password_ok) else {
+            self.record_login_failure(&keys, now).await?;
+            tracing::warn!(event = "login_failed", "login failed");
+            return Err(AppError::Unauthenticated);
+        };
+        self.store.clear_throttle(&keys[0]).await?;
+        let outcome = self
+            .open_session(&user, attempt.previous_session_token.as_deref(), now)
+            .await?;
+        tracing::info!(event = "login_succeeded", user_id = %user.id, "login succeeded");
+        Ok(outcome)
+    }
+
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        let policies = [self.config.user_throttle, self.config.ip_throttle];
+        for (key, policy) in keys.iter().zip(policies) {
+            self.store
+                .update_throttle(key, move |state| policy.after_failure(state, now))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn open_session(
+        &self,
+        user: &UserRecord,
+        previous_token: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<LoginOutcome, AppError> {
+        let session_token = random_token();
+        let csrf_token = random_token();
+        let expires_at = now + self.config.session_absolute_timeout;
+        let record = SessionRecord {
+            token_hash: sha256_hex(&session_token),
+            user_id: user.id,
+            csrf_token_hash: sha256_hex(&csrf_token),
+            created_at: now,
+            last_seen_at: now,
+            expires_at,
+        };
+        let replaces = previous_token.map(sha256_hex);
+        self.store
+            .insert_session(&record, replaces.as_deref())
+            .await?;
+        Ok(LoginOutcome {
+            session_token,
+            csrf_token,
+            expires_at,
+            principal: principal_of(user),
+        })
+    }
+
+    /// Finds the session behind a token. Expired sessions (idle or absolute) are deleted and
+    /// refused.
+    pub async fn authenticate_session(
+        &self,
+        session_token: &str,
+    ) -> Result<AuthenticatedSession, AppError> {
+        let token_hash = sha256_hex(session_token);
+        let Some((session, user)) = self.store.find_session(&token_hash).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        let now = self.clock.now();
+        let idle_expired = now - session.last_seen_at >= self.config.session_idle_timeout;
+        if idle_expired || now >= session.expires_at {
+            self.store.delete_session(&token_hash).await?;
+            return Err(AppError::Unauthenticated);
+        }
+        if now - session.last_seen_at >= TOUCH_INTERVAL {
+            self.store.touch_session(&token_hash, now).await?;
+        }
+        Ok(AuthenticatedSession {
+            principal: principal_of(&user),
+            token_hash,
+            csrf_token_hash: session.csrf_token_hash,
+        })
+    }
+
+    /// Ends a session on the server.
+    pub async fn logout(&self, session: &AuthenticatedSession) -> Result<(), AppError> {
+        self.store.delete_session(&session.token_hash).await?;
+        tracing::info!(event = "logout", user_id = %session.principal.user_id, "logged out");
+        Ok(())
+    }
+
+    /// Creates a staff user (`teller`, `admin`, `auditor`). Customers sign up instead.
+    pub async fn create_staff_user(
+        &self,
+        username: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<UserId, AppError> {
+        if role == Role::Customer {
+            return Err(AppError::invalid(
+                "role",
+                "customers sign up through POST /v1/customers",
+            ));
+        }
+        let username = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
+        let password = Password::parse(password).map_err(|e| AppError::invalid("password", e))?;
+        let password_hash = self
+            .hasher
+            .hash(password.expose())
+            .await
+            .map_err(AppError::Unknown)?;
+        let user = UserRecord {
+            id: UserId(Uuid::now_v7()),
+            username,
+            password_hash,
+            role,
+            customer_id: None,
+            created_at: self.clock.now(),
+        };
+        self.store.insert_user(&user).await?;
+        tracing::info!(user_id = %user.id, role = role.as_str(), "staff user created");
+        Ok(user.id)
+    }
+}
+
+/// The throttle keys of a login attempt: the account (normalised as the username would be)
+/// first, then the client address.
+fn throttle_keys(username: &str, client_ip: Option<IpAddr>) -> Vec<String> {
+    let account = username.trim().to_lowercase();
+    let ip = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    vec![format!("user:{account}"), format!("ip:{ip}")]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_256_bit_and_never_repeat() {
+        let a = random_token();
+        let b = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_username_key_is_case_insensitive() {
+        assert_eq!(
+            throttle_keys(" Alice@Example.org", None)[0],
+            "user:alice@example.org"
+        );
+    }
+}

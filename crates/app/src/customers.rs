@@ -1,0 +1,148 @@
+//! Customer use cases: sign-up, reading, listing and the manual KYC decision.
+
+use coffre_domain::customer::check_birth_date;
+use coffre_domain::{
+    Address, Customer, CustomerError, CustomerId, Email, KycDecision, Password, PersonName, Role,
+    UserId, Username,
+};
+use time::Date;
+use uuid::Uuid;
+
+use crate::pagination::{Page, PageRequest};
+use crate::ports::{Clock, CustomerFilter, PasswordHasher, Store, UserRecord};
+use crate::{AppError, Principal, Service};
+
+/// A validated sign-up request.
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    /// Given name.
+    pub first_name: PersonName,
+    /// Family name.
+    pub last_name: PersonName,
+    /// E-mail address, which becomes the username.
+    pub email: Email,
+    /// Date of birth (checked against today by the use case).
+    pub birth_date: Date,
+    /// Postal address.
+    pub address: Address,
+    /// The new login's password.
+    pub password: Password,
+}
+
+/// A KYC decision request.
+#[derive(Debug, Clone)]
+pub struct DecideKyc {
+    /// Verified or rejected.
+    pub decision: KycDecision,
+    /// The reviewer's note.
+    pub reason: Option<String>,
+}
+
+impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+    /// Signs a customer up, publicly or at a teller's desk. A logged-in customer or an auditor
+    /// cannot sign someone else up.
+    pub async fn sign_up(
+        &self,
+        caller: Option<&Principal>,
+        request: SignUp,
+    ) -> Result<Customer, AppError> {
+        if let Some(caller) = caller {
+            caller.require_servicing_staff()?;
+        }
+        let now = self.clock.now();
+        let birth_date = check_birth_date(request.birth_date, now.date())
+            .map_err(|e| AppError::invalid("birth_date", e))?;
+        let username =
+            Username::parse(request.email.as_str()).map_err(|e| AppError::invalid("email", e))?;
+        let customer = Customer {
+            id: CustomerId(Uuid::now_v7()),
+            first_name: request.first_name,
+            last_name: request.last_name,
+            email: request.email,
+            birth_date,
+            address: request.address,
+            kyc_status: coffre_domain::KycStatus::Pending,
+            kyc_reason: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let password_hash = self
+            .hasher
+            .hash(request.password.expose())
+            .await
+            .map_err(AppError::Unknown)?;
+        let user = UserRecord {
+            id: UserId(Uuid::now_v7()),
+            username,
+            password_hash,
+            role: Role::Customer,
+            customer_id: Some(customer.id),
+            created_at: now,
+        };
+        self.store.insert_customer(&customer, &user).await?;
+        tracing::info!(customer_id = %customer.id, "customer signed up");
+        Ok(customer)
+    }
+
+    /// Reads a customer: the customer themself or staff; anyone else gets 404.
+    pub async fn get_customer(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+    ) -> Result<Customer, AppError> {
+        caller.require_read(id)?;
+        Ok(self.store.get_customer(id).await?)
+    }
+
+    /// The calling customer's own record (staff have none: 404).
+    pub async fn my_customer(&self, caller: &Principal) -> Result<Customer, AppError> {
+        let id = caller.customer_id.ok_or(AppError::NotFound)?;
+        self.get_customer(caller, id).await
+    }
+
+    /// Lists customers (staff only).
+    pub async fn list_customers(
+        &self,
+        caller: &Principal,
+        filter: CustomerFilter,
+        page: PageRequest,
+    ) -> Result<Page<Customer>, AppError> {
+        caller.require_staff()?;
+        Ok(self.store.list_customers(&filter, page).await?)
+    }
+
+    /// Records a teller's KYC decision; on `VERIFIED` the customer's `PENDING_KYC` accounts
+    /// become `ACTIVE` in the same transaction.
+    pub async fn decide_kyc(
+        &self,
+        caller: &Principal,
+        id: CustomerId,
+        request: DecideKyc,
+    ) -> Result<Customer, AppError> {
+        caller.require_servicing_staff()?;
+        let now = self.clock.now();
+        let customer = self
+            .store
+            .update_customer(
+                id,
+                move |customer: &mut Customer, accounts: &mut [coffre_domain::Account]| {
+                    customer
+                        .decide_kyc(request.decision, request.reason, now)
+                        .map_err(|e| match e {
+                            CustomerError::KycAlreadyDecided => AppError::Conflict(e.to_string()),
+                            other => AppError::invalid("decision", other),
+                        })?;
+                    if request.decision == KycDecision::Verified {
+                        for account in accounts.iter_mut() {
+                            account.activate_after_kyc(now);
+                        }
+                    }
+                    Ok::<(), AppError>(())
+                },
+            )
+            .await?;
+        tracing::info!(customer_id = %id, decision = customer.kyc_status.as_str(), "KYC decided");
+        Ok(customer)
+    }
+}

@@ -1,0 +1,107 @@
+//! The errors use cases return, one variant per outcome a client must be able to tell apart.
+//!
+//! Each variant maps to exactly one stable error `code` of the HTTP contract; the mapping lives
+//! in the HTTP adapter. Store failures arrive as [`StoreError`](crate::ports::StoreError) and are
+//! turned into meanings here, so no database error ever crosses into a response.
+
+use time::OffsetDateTime;
+
+use crate::ports::{ConflictKind, StoreError};
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path, e.g. `address.city`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, message: impl ToString) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Why a use case did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is well-formed but some fields are invalid (`validation_failed`).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// No valid session or credentials (`unauthenticated`).
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Authenticated, but not allowed (`forbidden`). Never used to hide a customer's resource:
+    /// that is `NotFound`.
+    #[error("not allowed")]
+    Forbidden,
+    /// No such resource, or not one the caller may see (`not_found`).
+    #[error("not found")]
+    NotFound,
+    /// The resource's state forbids the change (`conflict`).
+    #[error("{0}")]
+    Conflict(String),
+    /// A uniqueness rule would be broken (`conflict`).
+    #[error("{}", duplicate_message(*.0))]
+    Duplicate(ConflictKind),
+    /// `If-Match` did not match the current version (`precondition_failed`).
+    #[error("the resource has changed since it was read")]
+    PreconditionFailed,
+    /// The account is frozen (`account_frozen`).
+    #[error("the account is frozen")]
+    AccountFrozen,
+    /// The amount is not in the account's currency (`currency_mismatch`).
+    #[error("the currency does not match the account")]
+    CurrencyMismatch,
+    /// The account is closed (`account_closed`).
+    #[error("the account is closed")]
+    AccountClosed,
+    /// The account still holds money (`account_not_empty`).
+    #[error("the account balance is not zero")]
+    AccountNotEmpty,
+    /// Too many attempts; try again after the given instant (`rate_limited`).
+    #[error("too many attempts")]
+    RateLimited {
+        /// When the caller may try again.
+        retry_at: OffsetDateTime,
+    },
+    /// A dependency (the database) is unreachable (`service_unavailable`).
+    #[error("service unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug or an unexpected failure (`internal`). Logged, never shown.
+    #[error(transparent)]
+    Unknown(anyhow::Error),
+}
+
+impl AppError {
+    /// A validation error on a single field.
+    pub fn invalid(field: impl Into<String>, message: impl ToString) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(kind) => AppError::Duplicate(kind),
+            StoreError::Unavailable(error) => AppError::Unavailable(error),
+            StoreError::Unknown(error) => AppError::Unknown(error),
+        }
+    }
+}
+
+/// What a client is told about a broken uniqueness rule.
+pub fn duplicate_message(kind: ConflictKind) -> &'static str {
+    match kind {
+        ConflictKind::Email => "a customer with this e-mail address already exists",
+        ConflictKind::Username => "this username is already taken",
+        ConflictKind::Iban => "the generated IBAN is already in use",
+        ConflictKind::LivretA => "a customer may hold only one open Livret A",
+    }
+}

@@ -1,0 +1,22 @@
+//! Coffre's use cases and the ports they need.
+//!
+//! [`Service`] implements every use case over a [`Store`](ports::Store), a
+//! [`PasswordHasher`](ports::PasswordHasher) and a [`Clock`](ports::Clock). Adapters (the
+//! SQLite and PostgreSQL stores, the HTTP layer) depend on this crate; it depends on none of
+//! them, so every rule about *who may do what* is written once, here.
+
+pub mod accounts;
+pub mod auth;
+pub mod customers;
+pub mod error;
+pub mod pagination;
+pub mod password;
+pub mod ports;
+pub mod principal;
+pub mod service;
+pub mod throttle;
+
+pub use error::{AppError, FieldError};
+pub use pagination::{Page, PageRequest};
+pub use principal::Principal;
+pub use service::{BankIdentity, Service, ServiceConfig};

@@ -1,0 +1,83 @@
+//! The service struct that implements every use case over its ports.
+
+use coffre_domain::Bic;
+
+use crate::AppError;
+use crate::password::DUMMY_PASSWORD;
+use crate::ports::{Clock, PasswordHasher, Store};
+use crate::throttle::ThrottlePolicy;
+
+/// This bank's identity, used to build IBANs and in inter-bank messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankIdentity {
+    /// Five-digit "code banque".
+    pub bank_code: String,
+    /// Five-digit "code guichet" of the branch that holds the accounts.
+    pub branch_code: String,
+    /// The bank's BIC.
+    pub bic: Bic,
+}
+
+/// Policies the use cases apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// Who this bank is.
+    pub bank: BankIdentity,
+    /// A session ends after this long without a request.
+    pub session_idle_timeout: time::Duration,
+    /// A session ends this long after login, whatever happens.
+    pub session_absolute_timeout: time::Duration,
+    /// Failed-login throttling per account.
+    pub user_throttle: ThrottlePolicy,
+    /// Failed-login throttling per client IP address.
+    pub ip_throttle: ThrottlePolicy,
+}
+
+/// Implements the use cases. Cheap to clone: every port is a handle.
+#[derive(Debug, Clone)]
+pub struct Service<S, H, C> {
+    pub(crate) store: S,
+    pub(crate) hasher: H,
+    pub(crate) clock: C,
+    pub(crate) config: ServiceConfig,
+    /// A real hash of a random password, verified against when a username is unknown, so that
+    /// a login for an unknown user takes as long as one for a known user.
+    pub(crate) dummy_hash: String,
+}
+
+impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+    /// Builds the service.
+    pub async fn new(
+        store: S,
+        hasher: H,
+        clock: C,
+        config: ServiceConfig,
+    ) -> Result<Self, AppError> {
+        let dummy_hash = hasher
+            .hash(DUMMY_PASSWORD)
+            .await
+            .map_err(AppError::Unknown)?;
+        Ok(Service {
+            store,
+            hasher,
+            clock,
+            config,
+            dummy_hash,
+        })
+    }
+
+    /// The bank's identity.
+    pub fn bank(&self) -> &BankIdentity {
+        &self.config.bank
+    }
+
+    /// The service's policies.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// Readiness: the database answers.
+    pub async fn check_ready(&self) -> Result<(), AppError> {
+        self.store.ping().await.map_err(AppError::from)
+    }
+}

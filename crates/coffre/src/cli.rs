@@ -1,0 +1,64 @@
+//! The command line, as fixed by `shared/spec/cli.md`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Coffre, an open-source core-banking server.
+#[derive(Debug, Parser)]
+#[command(name = "coffre", version, about)]
+pub(crate) struct Cli {
+    /// Configuration file (default: `coffre.toml` in the working directory, if present).
+    #[arg(long, env = "COFFRE_CONFIG", global = true)]
+    pub(crate) config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the server (migrations run at start).
+    Serve {
+        /// Address to listen on (overrides `COFFRE_LISTEN`).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Data directory (overrides `COFFRE_DATA_DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        /// Data directory (overrides `COFFRE_DATA_DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Administration.
+    Admin {
+        /// The administration task.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// Administration tasks.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Create a staff user (teller, admin, auditor) and print its id.
+    CreateUser {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Role: teller, admin or auditor.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (one line) instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Data directory (overrides `COFFRE_DATA_DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,249 @@
+//! Configuration: defaults, then `coffre.toml`, then `COFFRE_*` environment variables.
+//!
+//! Every setting has a default that works with no setup (SQLite in `./coffre-data`, listening
+//! on `127.0.0.1:8080`). An environment variable `COFFRE_<SECTION>_<KEY>` overrides the file's
+//! `[section] key`; top-level keys are `COFFRE_<KEY>`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Config {
+    /// Address to listen on.
+    pub(crate) listen: SocketAddr,
+    /// Data directory (SQLite file, generated keys).
+    pub(crate) data_dir: PathBuf,
+    /// External base URL; `http://<listen>` when unset.
+    pub(crate) public_url: Option<String>,
+    /// Log filter (tracing `EnvFilter` syntax).
+    pub(crate) log: String,
+    /// Database.
+    pub(crate) database: DatabaseConfig,
+    /// Redis (shared limits, revocations, cache). Not used yet: accepted so deployments can
+    /// set it ahead of the features that need it.
+    pub(crate) redis: UrlConfig,
+    /// NATS JetStream (events). Not used yet, as for Redis.
+    pub(crate) nats: UrlConfig,
+    /// This bank's identity.
+    pub(crate) bank: BankConfig,
+    /// HTTP behaviour.
+    pub(crate) http: HttpConfig,
+    /// Sessions and login throttling.
+    pub(crate) session: SessionConfig,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://...`; default `sqlite://<data_dir>/coffre.sqlite3`.
+    #[serde(serialize_with = "serialize_secret_opt")]
+    pub(crate) url: Option<SecretString>,
+}
+
+/// A section holding one optional URL.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct UrlConfig {
+    /// The URL (may carry credentials: never logged).
+    #[serde(serialize_with = "serialize_secret_opt")]
+    pub(crate) url: Option<SecretString>,
+}
+
+fn serialize_secret_opt<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    value
+        .as_ref()
+        .map(|s| s.expose_secret().to_owned())
+        .serialize(serializer)
+}
+
+/// `[bank]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct BankConfig {
+    /// Five-digit bank code (`COFFRE_BANK_CODE`).
+    pub(crate) code: String,
+    /// Five-digit branch code (`COFFRE_BRANCH_CODE`).
+    pub(crate) branch_code: String,
+    /// BIC (`COFFRE_BIC`).
+    pub(crate) bic: String,
+}
+
+impl Default for BankConfig {
+    /// A fixed demo bank: bank code 99999 is not assigned to any French bank.
+    fn default() -> Self {
+        BankConfig {
+            code: "99999".into(),
+            branch_code: "00001".into(),
+            bic: "COFRFRPPXXX".into(),
+        }
+    }
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct HttpConfig {
+    /// A TLS-terminating proxy is in front (even if the public URL says http).
+    pub(crate) behind_tls: bool,
+    /// Browser origins allowed to call the API (comma-separated in the environment).
+    pub(crate) cors_origins: String,
+    /// Largest accepted request body.
+    pub(crate) body_limit_bytes: usize,
+    /// Requests running longer are answered 503.
+    pub(crate) request_timeout_ms: u64,
+    /// How long in-flight requests may run after SIGTERM/SIGINT.
+    pub(crate) shutdown_grace_ms: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            behind_tls: false,
+            cors_origins: String::new(),
+            body_limit_bytes: 64 * 1024,
+            request_timeout_ms: 30_000,
+            shutdown_grace_ms: 20_000,
+        }
+    }
+}
+
+/// `[session]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SessionConfig {
+    /// A session ends after this long without a request (OWASP: 15–30 min for sensitive apps).
+    pub(crate) idle_timeout_s: i64,
+    /// A session ends this long after login, whatever happens.
+    pub(crate) absolute_timeout_s: i64,
+    /// Failed logins allowed per account per window before a lockout.
+    pub(crate) max_failures_per_user: u32,
+    /// Failed logins allowed per client address per window before a lockout.
+    pub(crate) max_failures_per_ip: u32,
+    /// The counting window, and the lockout's length.
+    pub(crate) lockout_s: i64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout_s: 15 * 60,
+            absolute_timeout_s: 8 * 3600,
+            max_failures_per_user: 5,
+            max_failures_per_ip: 50,
+            lockout_s: 15 * 60,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./coffre-data"),
+            public_url: None,
+            log: "info".into(),
+            database: DatabaseConfig::default(),
+            redis: UrlConfig::default(),
+            nats: UrlConfig::default(),
+            bank: BankConfig::default(),
+            http: HttpConfig::default(),
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+/// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
+const SECTIONS: [&str; 6] = ["database", "redis", "nats", "bank", "http", "session"];
+
+/// Maps an environment key (lower case, prefix removed) to its place in the configuration.
+fn env_key(key: &str) -> String {
+    match key {
+        "branch_code" => "bank.branch_code".into(),
+        "bic" => "bank.bic".into(),
+        _ => SECTIONS
+            .iter()
+            .find_map(|section| {
+                key.strip_prefix(&format!("{section}_"))
+                    .map(|rest| format!("{section}.{rest}"))
+            })
+            .unwrap_or_else(|| key.to_owned()),
+    }
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; otherwise `coffre.toml` if it exists.
+    pub(crate) fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(
+                    path.exists(),
+                    "configuration file {} does not exist",
+                    path.display()
+                );
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None if Path::new("coffre.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("coffre.toml"))
+            }
+            None => {}
+        }
+        let env = Env::prefixed("COFFRE_")
+            .ignore(&["config"])
+            .map(|key| env_key(&key.as_str().to_ascii_lowercase()).into());
+        figment
+            .merge(env)
+            .extract()
+            .context("failed to read the configuration")
+    }
+
+    /// The database URL: configured, or SQLite in the data directory.
+    pub(crate) fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}/coffre.sqlite3", self.data_dir.display()),
+        }
+    }
+
+    /// The public base URL.
+    pub(crate) fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_keys_map_to_sections() {
+        assert_eq!(env_key("database_url"), "database.url");
+        assert_eq!(env_key("bank_code"), "bank.code");
+        assert_eq!(env_key("branch_code"), "bank.branch_code");
+        assert_eq!(env_key("bic"), "bank.bic");
+        assert_eq!(env_key("data_dir"), "data_dir");
+        assert_eq!(env_key("http_behind_tls"), "http.behind_tls");
+    }
+
+    #[test]
+    fn the_default_database_is_sqlite_in_the_data_directory() {
+        assert_eq!(
+            Config::default().database_url(),
+            "sqlite://./coffre-data/coffre.sqlite3"
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! `coffre serve`: run the API until SIGTERM or SIGINT, then drain in-flight requests.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::http::HeaderValue;
+use coffre_app::ports::Store;
+use coffre_http::{AppState, HttpSettings};
+
+use crate::config::Config;
+use crate::wiring::{self, Backend};
+
+/// Runs the server on the configured backend.
+pub(crate) async fn run(config: Config) -> anyhow::Result<()> {
+    match wiring::open_backend(&config).await? {
+        Backend::Sqlite(store) => serve_with(store, config).await,
+        Backend::Postgres(store) => serve_with(store, config).await,
+    }
+}
+
+fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
+    let cors_allowed_origins = config
+        .http
+        .cors_origins
+        .split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            HeaderValue::from_str(origin).with_context(|| format!("invalid CORS origin {origin:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(HttpSettings {
+        secure_transport: config.http.behind_tls || config.public_url().starts_with("https://"),
+        cors_allowed_origins,
+        body_limit_bytes: config.http.body_limit_bytes,
+        request_timeout: Duration::from_millis(config.http.request_timeout_ms),
+    })
+}
+
+async fn serve_with<S: Store>(store: S, config: Config) -> anyhow::Result<()> {
+    let service = wiring::service(store, &config).await?;
+    let metrics = coffre_http::metrics_recorder::install()?;
+    let state = AppState::new(service, http_settings(&config)?, metrics);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", config.listen))?;
+    let address = listener
+        .local_addr()
+        .context("failed to read the bound address")?;
+    let url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => format!("http://{address}"),
+    };
+    tracing::info!(url = %url, address = %address, "Coffre is listening");
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(coffre_http::serve(
+        listener,
+        coffre_http::router(state),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    shutdown_signal().await;
+    tracing::info!("shutting down: no new connections, finishing in-flight requests");
+    let _ = stop.send(());
+    let grace = Duration::from_millis(config.http.shutdown_grace_ms);
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result
+            .context("server task failed")?
+            .context("server failed")?,
+        Err(_) => {
+            tracing::warn!("in-flight requests still running after the grace period; exiting")
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

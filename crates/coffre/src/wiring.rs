@@ -1,0 +1,95 @@
+//! Wiring: picks the store from the database URL and builds the service over it.
+
+use anyhow::Context as _;
+use coffre_app::password::Argon2Hasher;
+use coffre_app::ports::SystemClock;
+use coffre_app::throttle::ThrottlePolicy;
+use coffre_app::{BankIdentity, Service, ServiceConfig};
+use coffre_domain::{Bic, FrenchRib};
+use coffre_store_postgres::PostgresStore;
+use coffre_store_sqlite::SqliteStore;
+use time::Duration;
+
+use crate::config::Config;
+
+/// The configured storage engine.
+pub(crate) enum Backend {
+    /// Embedded SQLite.
+    Sqlite(SqliteStore),
+    /// PostgreSQL.
+    Postgres(PostgresStore),
+}
+
+/// Connects to the database named by the configuration (creating the data directory for
+/// SQLite) and applies migrations.
+pub(crate) async fn open_backend(config: &Config) -> anyhow::Result<Backend> {
+    let url = config.database_url();
+    let backend = if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "failed to create data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let store = SqliteStore::connect(&url)
+            .await
+            .context("failed to open the SQLite database")?;
+        store
+            .migrate()
+            .await
+            .context("failed to migrate the SQLite database")?;
+        Backend::Sqlite(store)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = PostgresStore::connect(&url)
+            .await
+            .context("failed to connect to PostgreSQL")?;
+        store
+            .migrate()
+            .await
+            .context("failed to migrate the PostgreSQL database")?;
+        Backend::Postgres(store)
+    } else {
+        anyhow::bail!("COFFRE_DATABASE_URL must start with sqlite:// or postgres://");
+    };
+    Ok(backend)
+}
+
+/// The use cases' policies, from configuration (the bank identity is validated here, at start).
+pub(crate) fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
+    let bank = &config.bank;
+    FrenchRib::new(&bank.code, &bank.branch_code, "00000000000")
+        .map_err(|_| anyhow::anyhow!("bank code and branch code must be five digits each"))?;
+    let bic =
+        Bic::parse(&bank.bic).map_err(|_| anyhow::anyhow!("COFFRE_BIC is not a valid BIC"))?;
+    let session = &config.session;
+    let lockout = Duration::seconds(session.lockout_s);
+    Ok(ServiceConfig {
+        bank: BankIdentity {
+            bank_code: bank.code.clone(),
+            branch_code: bank.branch_code.clone(),
+            bic,
+        },
+        session_idle_timeout: Duration::seconds(session.idle_timeout_s),
+        session_absolute_timeout: Duration::seconds(session.absolute_timeout_s),
+        user_throttle: ThrottlePolicy {
+            max_failures: session.max_failures_per_user,
+            window: lockout,
+            lockout,
+        },
+        ip_throttle: ThrottlePolicy {
+            max_failures: session.max_failures_per_ip,
+            window: lockout,
+            lockout,
+        },
+    })
+}
+
+/// The service over a store.
+pub(crate) async fn service<S: coffre_app::ports::Store>(
+    store: S,
+    config: &Config,
+) -> anyhow::Result<Service<S, Argon2Hasher, SystemClock>> {
+    Service::new(store, Argon2Hasher, SystemClock, service_config(config)?)
+        .await
+        .map_err(|e| anyhow::anyhow!("failed to start the service: {e}"))
+}

@@ -1,0 +1,10 @@
+//! Transport types: what goes over the wire, kept apart from domain types. Request bodies
+//! deny unknown fields and are turned into domain commands by `try_into_domain`, which
+//! collects every invalid field rather than stopping at the first.
+
+pub mod account;
+pub mod auth;
+pub mod customer;
+pub mod money;
+pub mod page;
+pub mod timestamp;

@@ -1,0 +1,251 @@
+//! The one error type of the HTTP layer, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every failure a client can see goes through [`ApiError`]: use-case errors, extractor
+//! rejections, and (through the problem fallback middleware) the framework's own plain
+//! responses. Internal errors are logged with their cause and answered with a generic detail:
+//! no stack trace, SQL or secret ever reaches a client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coffre_app::{AppError, FieldError};
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field, as sent to clients.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field's path, e.g. `address.city`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document with Coffre's stable `code`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:coffre:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, for a human.
+    pub detail: String,
+    /// The stable machine-readable code (see the API contract).
+    pub code: String,
+    /// For `validation_failed`: each invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// An error response.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    retry_after_seconds: Option<i64>,
+}
+
+impl ApiError {
+    /// An error with a status, a contract code and a detail.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after_seconds: None,
+        }
+    }
+
+    /// 400 `malformed_request`.
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", detail)
+    }
+
+    /// 422 `validation_failed` with field errors.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        ApiError {
+            errors,
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "the request has invalid fields",
+            )
+        }
+    }
+
+    /// 422 `validation_failed` on one field.
+    pub fn invalid(field: impl Into<String>, message: impl ToString) -> Self {
+        ApiError::validation(vec![FieldError::new(field, message)])
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+
+    /// The error a bare framework status stands for (used by the problem fallback).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, detail) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "no such resource"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "this method is not allowed on this resource",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "the request body must be application/json",
+            ),
+            StatusCode::UNAUTHORIZED => ("unauthenticated", "authentication required"),
+            StatusCode::FORBIDDEN => ("forbidden", "not allowed"),
+            StatusCode::REQUEST_TIMEOUT
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => (
+                "service_unavailable",
+                "the service could not answer in time; retry later",
+            ),
+            s if s.is_client_error() => {
+                ("malformed_request", "the request could not be understood")
+            }
+            _ => ("internal", "an unexpected error occurred"),
+        };
+        let status = match status {
+            StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            s => s,
+        };
+        ApiError::new(status, code, detail)
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+
+    fn into_problem(self) -> Problem {
+        Problem {
+            problem_type: format!("urn:coffre:problem:{}", self.code),
+            title: self.title().to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_owned(),
+            errors: self
+                .errors
+                .into_iter()
+                .map(|e| ProblemField {
+                    field: e.field,
+                    message: e.message,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        use StatusCode as S;
+        match error {
+            AppError::Validation(errors) => ApiError::validation(errors),
+            AppError::Unauthenticated => ApiError::new(
+                S::UNAUTHORIZED,
+                "unauthenticated",
+                "authentication required",
+            ),
+            AppError::Forbidden => ApiError::forbidden("your role does not allow this"),
+            AppError::NotFound => ApiError::not_found(),
+            AppError::Conflict(detail) => ApiError::new(S::CONFLICT, "conflict", detail),
+            AppError::Duplicate(_) => ApiError::new(S::CONFLICT, "conflict", error.to_string()),
+            AppError::PreconditionFailed => ApiError::new(
+                S::PRECONDITION_FAILED,
+                "precondition_failed",
+                error.to_string(),
+            ),
+            AppError::CurrencyMismatch => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "currency_mismatch",
+                error.to_string(),
+            ),
+            AppError::AccountFrozen => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "account_frozen", error.to_string())
+            }
+            AppError::AccountClosed => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "account_closed", error.to_string())
+            }
+            AppError::AccountNotEmpty => {
+                ApiError::new(S::CONFLICT, "account_not_empty", error.to_string())
+            }
+            AppError::RateLimited { retry_at } => {
+                let seconds = (retry_at - OffsetDateTime::now_utc())
+                    .whole_seconds()
+                    .max(1);
+                ApiError {
+                    retry_after_seconds: Some(seconds),
+                    ..ApiError::new(
+                        S::TOO_MANY_REQUESTS,
+                        "rate_limited",
+                        "too many attempts; retry later",
+                    )
+                }
+            }
+            AppError::Unavailable(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "dependency unavailable");
+                ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "the service is temporarily unavailable",
+                )
+            }
+            AppError::Unknown(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                ApiError::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an unexpected error occurred",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        let retry_after = self.retry_after_seconds;
+        let challenge = status == StatusCode::UNAUTHORIZED;
+        let body = serde_json::to_vec(&self.into_problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            headers.insert(header::RETRY_AFTER, seconds);
+        }
+        if challenge {
+            // RFC 9110 requires a challenge with every 401; Coffre's scheme is its session cookie.
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Cookie realm="coffre", form-action="/auth/login""#),
+            );
+        }
+        response
+    }
+}

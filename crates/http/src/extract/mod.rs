@@ -1,0 +1,11 @@
+//! Request extractors whose rejections are all problem+json.
+
+pub mod caller;
+pub mod if_match;
+pub mod json;
+pub mod query;
+
+pub use caller::{Caller, MaybeCaller, Session};
+pub use if_match::IfMatch;
+pub use json::Json;
+pub use query::{IdPath, Query};

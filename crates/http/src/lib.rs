@@ -1,0 +1,146 @@
+//! Coffre's HTTP adapter: the axum router, its extractors and middleware, problem+json errors
+//! and the OpenAPI document.
+//!
+//! [`router`] builds the whole API from an [`AppState`]; [`serve`] runs it on a bound listener
+//! until a shutdown signal, so tests bind port 0 and never guess when the server is ready.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod metrics_recorder;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::routing::{get, post};
+use coffre_app::ports::{Clock, Store};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+pub use state::{AppState, HttpSettings};
+
+use crate::middleware::security_headers::Hsts;
+use crate::routes::{accounts, auth, customers, ops};
+
+/// The whole API.
+pub fn router<S: Store, C: Clock>(state: AppState<S, C>) -> Router {
+    let api = Router::new()
+        .route("/auth/login", post(auth::login::<S, C>))
+        .route("/auth/logout", post(auth::logout::<S, C>))
+        .route(
+            "/v1/customers",
+            post(customers::sign_up::<S, C>).get(customers::list::<S, C>),
+        )
+        .route("/v1/customers/me", get(customers::me::<S, C>))
+        .route("/v1/customers/{id}", get(customers::get::<S, C>))
+        .route(
+            "/v1/customers/{id}/kyc",
+            post(customers::decide_kyc::<S, C>),
+        )
+        .route(
+            "/v1/accounts",
+            post(accounts::open::<S, C>).get(accounts::list::<S, C>),
+        )
+        .route(
+            "/v1/accounts/{id}",
+            get(accounts::get::<S, C>)
+                .patch(accounts::patch::<S, C>)
+                .put(accounts::put::<S, C>)
+                .delete(accounts::close::<S, C>),
+        )
+        .route("/v1/accounts/{id}/freeze", post(accounts::freeze::<S, C>))
+        .route(
+            "/v1/accounts/{id}/unfreeze",
+            post(accounts::unfreeze::<S, C>),
+        )
+        .route("/v1/accounts/{id}/balance", get(accounts::balance::<S, C>))
+        .route("/health/live", get(ops::live))
+        .route("/health/ready", get(ops::ready::<S, C>))
+        .route("/metrics", get(ops::metrics::<S, C>))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/docs", get(ops::docs))
+        .fallback(|| async { error::ApiError::not_found() });
+    let docs: Router<AppState<S, C>> = SwaggerUi::new(ops::DOCS_UI_PATH)
+        .config(Config::from("/openapi.json"))
+        .into();
+    let settings = state.settings.clone();
+    api.merge(docs)
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        .layer(cors(&settings.cors_allowed_origins))
+        .layer(CatchPanicLayer::custom(
+            middleware::problem_fallback::panic_response,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::problem_fallback::problem_fallback,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Hsts(settings.secure_transport),
+            middleware::security_headers::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::access_log::access_log,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::request_id::request_id,
+        ))
+        .with_state(state)
+}
+
+/// CORS for the allow-listed origins only, with credentials (the session cookie).
+fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static(extract::caller::CSRF_HEADER),
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(middleware::request_id::REQUEST_ID),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            HeaderName::from_static(middleware::request_id::REQUEST_ID),
+        ])
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish (the caller bounds how long).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,60 @@
+//! One structured log line and two metrics per request.
+//!
+//! The line holds method, route (the matched template, never the raw path, so no id or IBAN
+//! leaks into logs or metric labels), status, latency, request id and user id. Bodies, headers,
+//! cookies and query strings are never logged.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::request_id::RequestId;
+use crate::extract::caller::UserSlot;
+
+/// Latency histogram buckets, in seconds (metrics are not money: floating point is fine here).
+pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Logs and measures the request.
+pub async fn access_log(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
+    let user = UserSlot::default();
+    request.extensions_mut().insert(user.clone());
+
+    let response = next.run(request).await;
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let user_id = user.0.get().map(ToString::to_string);
+    tracing::info!(
+        target: "coffre::access",
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        request_id = %request_id,
+        user_id = user_id.as_deref(),
+        "request"
+    );
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    response
+}

@@ -1,0 +1,6 @@
+//! Cross-cutting request handling, applied to every route.
+
+pub mod access_log;
+pub mod problem_fallback;
+pub mod request_id;
+pub mod security_headers;

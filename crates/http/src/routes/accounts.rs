@@ -1,0 +1,281 @@
+//! `/v1/accounts`: opening, reading, listing, servicing and closing accounts.
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coffre_app::PageRequest;
+use coffre_app::ports::{Clock, Store};
+use coffre_domain::{Account, AccountId};
+
+use crate::dto::account::{
+    AccountDto, AccountListQuery, BalanceDto, FreezeBody, OpenAccountBody, PatchAccountBody,
+    PutAccountBody,
+};
+use crate::dto::page::{PageDto, link_header};
+use crate::error::{ApiError, Problem};
+use crate::extract::if_match::etag;
+use crate::extract::{Caller, IdPath, IfMatch, Json, Query};
+use crate::state::AppState;
+
+/// An account with its `ETag` (and `Location` when just created).
+fn account_response(status: StatusCode, account: Account) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, etag(account.version));
+    if status == StatusCode::CREATED {
+        if let Ok(location) = format!("/v1/accounts/{}", account.id).parse() {
+            headers.insert(header::LOCATION, location);
+        }
+    }
+    (status, headers, axum::Json(AccountDto::from(account))).into_response()
+}
+
+/// Open an account with a generated French IBAN (the owner, or a teller for a customer).
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts",
+    request_body = OpenAccountBody,
+    security(("session" = [])),
+    responses(
+        (status = 201, body = AccountDto, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "KYC rejected, or a second Livret A", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn open<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    Json(body): Json<OpenAccountBody>,
+) -> Result<Response, ApiError> {
+    let account = state
+        .service
+        .open_account(&caller, body.into_domain())
+        .await?;
+    Ok(account_response(StatusCode::CREATED, account))
+}
+
+/// List accounts: a customer's own, or (staff) anyone's, with filters.
+#[utoipa::path(get, path = "/v1/accounts", tag = "accounts",
+    params(AccountListQuery),
+    security(("session" = [])),
+    responses(
+        (status = 200, body = PageDto<AccountDto>, headers(("Link" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<AccountListQuery>,
+) -> Result<Response, ApiError> {
+    let page_request = PageRequest::new(query.page, query.limit)?;
+    let page = state
+        .service
+        .list_accounts(&caller, query.filter(), page_request)
+        .await?;
+    let mut headers = HeaderMap::new();
+    if let Some(link) = link_header(&uri, &page) {
+        headers.insert(header::LINK, link);
+    }
+    Ok((
+        headers,
+        axum::Json(PageDto::from_page(page, AccountDto::from)),
+    )
+        .into_response())
+}
+
+/// An account.
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    security(("session" = [])),
+    responses(
+        (status = 200, body = AccountDto, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let account = state.service.get_account(&caller, AccountId(id)).await?;
+    Ok(account_response(StatusCode::OK, account))
+}
+
+/// Change the nickname (owner) or the overdraft limit (tellers); honours `If-Match`.
+#[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = PatchAccountBody,
+    security(("session" = [])),
+    responses(
+        (status = 200, body = AccountDto, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    Json(body): Json<PatchAccountBody>,
+) -> Result<Response, ApiError> {
+    let request = body.try_into_domain().map_err(ApiError::validation)?;
+    let account = state
+        .service
+        .update_account(&caller, AccountId(id), request, if_match)
+        .await?;
+    Ok(account_response(StatusCode::OK, account))
+}
+
+/// Replace the changeable fields (`nickname`, `overdraft_limit`); honours `If-Match`.
+#[utoipa::path(put, path = "/v1/accounts/{id}", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = PutAccountBody,
+    security(("session" = [])),
+    responses(
+        (status = 200, body = AccountDto, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    Json(body): Json<PutAccountBody>,
+) -> Result<Response, ApiError> {
+    let request = body.try_into_domain().map_err(ApiError::validation)?;
+    let account = state
+        .service
+        .update_account(&caller, AccountId(id), request, if_match)
+        .await?;
+    Ok(account_response(StatusCode::OK, account))
+}
+
+/// Close the account (zero balance only). The account is kept with status `CLOSED`.
+#[utoipa::path(delete, path = "/v1/accounts/{id}", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Closed", body = AccountDto, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Balance not zero (`account_not_empty`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Frozen or already closed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn close<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+) -> Result<Response, ApiError> {
+    let account = state
+        .service
+        .close_account(&caller, AccountId(id), if_match)
+        .await?;
+    Ok(account_response(StatusCode::OK, account))
+}
+
+async fn set_frozen<S: Store, C: Clock>(
+    state: AppState<S, C>,
+    caller: coffre_app::Principal,
+    id: uuid::Uuid,
+    freeze: bool,
+    body: FreezeBody,
+) -> Result<Response, ApiError> {
+    let account = state
+        .service
+        .set_frozen(&caller, AccountId(id), freeze, &body.reason)
+        .await?;
+    Ok(account_response(StatusCode::OK, account))
+}
+
+/// Freeze an active account (tellers, admins): it can neither send nor receive money.
+#[utoipa::path(post, path = "/v1/accounts/{id}/freeze", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    request_body = FreezeBody,
+    security(("session" = [])),
+    responses(
+        (status = 200, body = AccountDto, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn freeze<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    Json(body): Json<FreezeBody>,
+) -> Result<Response, ApiError> {
+    set_frozen(state, caller, id, true, body).await
+}
+
+/// Unfreeze a frozen account (tellers, admins).
+#[utoipa::path(post, path = "/v1/accounts/{id}/unfreeze", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    request_body = FreezeBody,
+    security(("session" = [])),
+    responses(
+        (status = 200, body = AccountDto, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not frozen", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unfreeze<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    Json(body): Json<FreezeBody>,
+) -> Result<Response, ApiError> {
+    set_frozen(state, caller, id, false, body).await
+}
+
+/// Current balance, available balance and pending holds.
+#[utoipa::path(get, path = "/v1/accounts/{id}/balance", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    security(("session" = [])),
+    responses(
+        (status = 200, body = BalanceDto),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn balance<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+) -> Result<axum::Json<BalanceDto>, ApiError> {
+    let balance = state.service.balance(&caller, AccountId(id)).await?;
+    Ok(axum::Json(balance.into()))
+}

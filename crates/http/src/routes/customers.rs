@@ -1,0 +1,145 @@
+//! `/v1/customers`: sign-up, reading, listing, KYC review.
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coffre_app::PageRequest;
+use coffre_app::ports::{Clock, Store};
+use coffre_domain::CustomerId;
+
+use crate::dto::customer::{CustomerDto, CustomerListQuery, KycBody, SignUpBody};
+use crate::dto::page::{PageDto, link_header};
+use crate::error::{ApiError, Problem};
+use crate::extract::if_match::etag;
+use crate::extract::{Caller, IdPath, Json, MaybeCaller, Query};
+use crate::state::AppState;
+
+/// A customer with its `ETag`.
+fn customer_response(status: StatusCode, customer: coffre_domain::Customer) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, etag(customer.version));
+    if status == StatusCode::CREATED {
+        if let Ok(location) = format!("/v1/customers/{}", customer.id).parse() {
+            headers.insert(header::LOCATION, location);
+        }
+    }
+    (status, headers, axum::Json(CustomerDto::from(customer))).into_response()
+}
+
+/// Sign up (public), or register a customer at a teller's desk.
+#[utoipa::path(post, path = "/v1/customers", tag = "customers",
+    request_body = SignUpBody,
+    security((), ("session" = [])),
+    responses(
+        (status = 201, description = "Signed up; KYC pending", body = CustomerDto,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "E-mail already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn sign_up<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    MaybeCaller(caller): MaybeCaller,
+    Json(body): Json<SignUpBody>,
+) -> Result<Response, ApiError> {
+    let request = body.try_into_domain().map_err(ApiError::validation)?;
+    let customer = state.service.sign_up(caller.as_ref(), request).await?;
+    Ok(customer_response(StatusCode::CREATED, customer))
+}
+
+/// The logged-in customer's own record.
+#[utoipa::path(get, path = "/v1/customers/me", tag = "customers",
+    security(("session" = [])),
+    responses(
+        (status = 200, body = CustomerDto, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Staff users are not customers", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn me<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+) -> Result<Response, ApiError> {
+    let customer = state.service.my_customer(&caller).await?;
+    Ok(customer_response(StatusCode::OK, customer))
+}
+
+/// A customer (the customer themself, or staff).
+#[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
+    security(("session" = [])),
+    responses(
+        (status = 200, body = CustomerDto, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let customer = state.service.get_customer(&caller, CustomerId(id)).await?;
+    Ok(customer_response(StatusCode::OK, customer))
+}
+
+/// List customers (staff).
+#[utoipa::path(get, path = "/v1/customers", tag = "customers",
+    params(CustomerListQuery),
+    security(("session" = [])),
+    responses(
+        (status = 200, body = PageDto<CustomerDto>, headers(("Link" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<CustomerListQuery>,
+) -> Result<Response, ApiError> {
+    let page_request = PageRequest::new(query.page, query.limit)?;
+    let filter = query.filter().map_err(|e| ApiError::validation(vec![e]))?;
+    let page = state
+        .service
+        .list_customers(&caller, filter, page_request)
+        .await?;
+    let mut headers = HeaderMap::new();
+    if let Some(link) = link_header(&uri, &page) {
+        headers.insert(header::LINK, link);
+    }
+    Ok((
+        headers,
+        axum::Json(PageDto::from_page(page, CustomerDto::from)),
+    )
+        .into_response())
+}
+
+/// Record a manual KYC decision (tellers); on `VERIFIED`, pending accounts become active.
+#[utoipa::path(post, path = "/v1/customers/{id}/kyc", tag = "customers",
+    params(("id" = uuid::Uuid, Path, description = "Customer id")),
+    request_body = KycBody,
+    security(("session" = [])),
+    responses(
+        (status = 200, body = CustomerDto, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "KYC already decided", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn decide_kyc<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    Json(body): Json<KycBody>,
+) -> Result<Response, ApiError> {
+    let request = body.try_into_domain().map_err(ApiError::validation)?;
+    let customer = state
+        .service
+        .decide_kyc(&caller, CustomerId(id), request)
+        .await?;
+    Ok(customer_response(StatusCode::OK, customer))
+}

@@ -1,0 +1,7 @@
+//! Handlers, one module per resource. Each handler parses, calls one use case, and maps the
+//! result; the rules live in `coffre-app`.
+
+pub mod accounts;
+pub mod auth;
+pub mod customers;
+pub mod ops;

@@ -1,0 +1,83 @@
+//! Operations: liveness, readiness, metrics and the API description.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coffre_app::ports::{Clock, Store};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// A health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDto {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health/live", tag = "operations", security(()),
+    responses((status = 200, body = HealthDto)))]
+pub async fn live() -> axum::Json<HealthDto> {
+    axum::Json(HealthDto { status: "ok" })
+}
+
+/// Every dependency (the database) answers; 503 otherwise.
+#[utoipa::path(get, path = "/health/ready", tag = "operations", security(()),
+    responses(
+        (status = 200, body = HealthDto),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ready<S: Store, C: Clock>(
+    State(state): State<AppState<S, C>>,
+) -> Result<axum::Json<HealthDto>, ApiError> {
+    state.service.check_ready().await?;
+    Ok(axum::Json(HealthDto { status: "ok" }))
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics<S: Store, C: Clock>(State(state): State<AppState<S, C>>) -> Response {
+    let body = state.metrics.render();
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// This API's OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
+pub async fn openapi() -> Response {
+    let body = crate::openapi::document_json();
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Where the Swagger UI's page and assets are served.
+pub const DOCS_UI_PATH: &str = "/docs/ui";
+
+/// Interactive documentation (Swagger UI).
+#[utoipa::path(get, path = "/docs", tag = "operations", security(()),
+    responses((status = 303, description = "Redirect to the Swagger UI page at `/docs/ui/`")))]
+pub async fn docs() -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, HeaderValue::from_static("/docs/ui/"))],
+    )
+        .into_response()
+}

@@ -1,0 +1,203 @@
+//! Health, metrics, OpenAPI, docs, security headers.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::both_engines;
+use crate::helpers::{STAFF_PASSWORD, TELLER, TestApp, spawn_app_with, test_settings};
+
+both_engines!(
+    over_tls_cookies_are_secure_and_host_prefixed_and_hsts_is_sent,
+    cors_answers_allow_listed_origins_only,
+    health_endpoints_answer,
+    metrics_count_requests_per_route_and_status,
+    every_response_carries_the_security_headers,
+    the_docs_page_is_served_with_its_own_csp,
+);
+
+async fn health_endpoints_answer(app: TestApp) -> anyhow::Result<()> {
+    let client = app.anonymous();
+    assert_eq!(client.get("/health/live").await?.status(), StatusCode::OK);
+    let ready: Value = client.get("/health/ready").await?.json().await?;
+    assert_eq!(ready["status"], "ok");
+    Ok(())
+}
+
+async fn metrics_count_requests_per_route_and_status(app: TestApp) -> anyhow::Result<()> {
+    let client = app.anonymous();
+    client
+        .get(&format!("/v1/accounts/{}", uuid::Uuid::now_v7()))
+        .await?;
+    let text = client.get("/metrics").await?.text().await?;
+    let counted = text.lines().any(|line| {
+        line.starts_with("http_requests_total{")
+            && line.contains("route=\"/v1/accounts/{id}\"")
+            && line.contains("status=\"401\"")
+    });
+    assert!(counted, "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    Ok(())
+}
+
+async fn every_response_carries_the_security_headers(app: TestApp) -> anyhow::Result<()> {
+    for path in ["/health/live", "/v1/accounts", "/nowhere"] {
+        let response = app.anonymous().get(path).await?;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()?
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert!(
+            !headers.contains_key("strict-transport-security"),
+            "no HSTS over plain http: {path}"
+        );
+    }
+    Ok(())
+}
+
+async fn the_docs_page_is_served_with_its_own_csp(app: TestApp) -> anyhow::Result<()> {
+    let response = app.anonymous().get("/docs").await?; // follows the redirect to /docs/ui/
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()?
+            .starts_with("text/html")
+    );
+    let csp = response.headers()["content-security-policy"]
+        .to_str()?
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    Ok(())
+}
+
+/// The routes the router serves, read from its source: every `.route("PATH", get(..).post(..))`
+/// call, parsed with balanced parentheses, and the method functions called inside it.
+fn served_routes() -> BTreeSet<(String, String)> {
+    let source = include_str!("../../src/lib.rs");
+    let mut routes = BTreeSet::new();
+    for chunk in source.split(".route(").skip(1) {
+        let mut depth = 1;
+        let call: String = chunk
+            .chars()
+            .take_while(|c| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth > 0
+            })
+            .collect();
+        let Some(path) = call.split('"').nth(1) else {
+            continue;
+        };
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let called = call.match_indices(&format!("{method}(")).any(|(at, _)| {
+                !call[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
+            });
+            if called {
+                routes.insert((method.to_owned(), path.to_owned()));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn openapi_is_3_1_and_documents_exactly_the_routes_served() -> anyhow::Result<()> {
+    let document: Value = serde_json::from_str(&coffre_http::openapi::document_json())?;
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        document["openapi"]
+    );
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        for method in item.as_object().into_iter().flatten().map(|(m, _)| m) {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    let served = served_routes();
+    assert!(served.len() >= 20, "{served:?}");
+    assert_eq!(documented, served);
+    Ok(())
+}
+
+async fn over_tls_cookies_are_secure_and_host_prefixed_and_hsts_is_sent(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let settings = coffre_http::HttpSettings {
+        secure_transport: true,
+        ..test_settings()
+    };
+    let tls = spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock).await?;
+    let response = tls
+        .anonymous()
+        .post(
+            "/auth/login",
+            &serde_json::json!({"username": TELLER, "password": STAFF_PASSWORD}),
+        )
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let hsts = response.headers()["strict-transport-security"]
+        .to_str()?
+        .to_owned();
+    assert!(
+        hsts.starts_with("max-age=") && hsts.contains("includeSubDomains"),
+        "{hsts}"
+    );
+    let cookie = response.headers()["set-cookie"].to_str()?.to_owned();
+    assert!(
+        cookie.starts_with("__Host-coffre_session=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+    Ok(())
+}
+
+async fn cors_answers_allow_listed_origins_only(app: TestApp) -> anyhow::Result<()> {
+    let settings = coffre_http::HttpSettings {
+        cors_allowed_origins: vec![axum::http::HeaderValue::from_static(
+            "https://app.example.org",
+        )],
+        ..test_settings()
+    };
+    let cors = spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock).await?;
+    let preflight = |origin: &'static str| {
+        cors.anonymous()
+            .request(reqwest::Method::OPTIONS, "/v1/accounts")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("https://app.example.org").await?;
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let refused = preflight("https://evil.example.com").await?;
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! Accounts: insert under the owner's lock, read, list, and update under lock.
+
+use coffre_app::pagination::{Page, PageRequest};
+use coffre_app::ports::{AccountFilter, StoreError};
+use coffre_domain::{Account, AccountId, Customer, CustomerId};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+
+use crate::customers;
+use crate::error::StoreContext;
+use crate::rows::{AccountRow, convert_all, normalise_account};
+
+/// The `accounts` columns an [`AccountRow`] reads, as a literal for `concat!`.
+macro_rules! account_columns {
+    () => {
+        "id, customer_id, iban, bic, type, status, currency, nickname, status_reason, balance_minor, \
+         overdraft_limit_minor, version, created_at, updated_at, closed_at"
+    };
+}
+
+/// Reads an account.
+pub(crate) async fn get(pool: &PgPool, id: AccountId) -> Result<Account, StoreError> {
+    let row: Option<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await
+    .store_context("failed to read account")?;
+    row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+/// Reads and locks an account inside a transaction.
+async fn lock(conn: &mut PgConnection, id: AccountId) -> Result<Account, StoreError> {
+    let row: Option<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await
+    .store_context("failed to lock account")?;
+    row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+/// Reads and locks every account of a customer, in id order: the one lock order every
+/// transaction that locks several accounts follows, so that none waits for another in a cycle.
+pub(crate) async fn lock_of_customer(
+    conn: &mut PgConnection,
+    id: CustomerId,
+) -> Result<Vec<Account>, StoreError> {
+    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE customer_id = $1 ORDER BY id FOR UPDATE"
+    ))
+    .bind(id.0)
+    .fetch_all(conn)
+    .await
+    .store_context("failed to lock the customer's accounts")?;
+    convert_all(rows)
+}
+
+/// Locks the customer in share mode (a concurrent KYC decision, which locks it for update,
+/// waits for this opening or is seen by it, while several openings may proceed side by side),
+/// lets `build` make the account, and inserts it.
+pub(crate) async fn insert<E, F>(
+    pool: &PgPool,
+    customer_id: CustomerId,
+    build: F,
+) -> Result<Account, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&Customer) -> Result<Account, E>,
+{
+    let mut tx = pool
+        .begin()
+        .await
+        .store_context("failed to begin account insert")?;
+    let customer = customers::lock(&mut tx, customer_id, false).await?;
+    let mut account = build(&customer)?;
+    if account.customer_id != customer_id {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "an account was built for another customer"
+        ))
+        .into());
+    }
+    normalise_account(&mut account);
+    sqlx::query(
+        "INSERT INTO accounts (id, customer_id, iban, bic, type, status, currency, nickname, status_reason, \
+         balance_minor, overdraft_limit_minor, version, created_at, updated_at, closed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(account.id.0)
+    .bind(account.customer_id.0)
+    .bind(account.iban.electronic())
+    .bind(account.bic.as_str())
+    .bind(account.account_type.as_str())
+    .bind(account.status.as_str())
+    .bind(account.currency.code())
+    .bind(&account.nickname)
+    .bind(&account.status_reason)
+    .bind(account.balance_minor)
+    .bind(account.overdraft_limit_minor)
+    .bind(account.version)
+    .bind(account.created_at)
+    .bind(account.updated_at)
+    .bind(account.closed_at)
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to insert account")?;
+    tx.commit()
+        .await
+        .store_context("failed to commit account insert")?;
+    Ok(account)
+}
+
+/// Appends the filter's `WHERE` clause.
+fn push_filter(query: &mut QueryBuilder<Postgres>, filter: &AccountFilter) {
+    let mut joiner = " WHERE ";
+    if let Some(customer_id) = filter.customer_id {
+        query
+            .push(joiner)
+            .push("customer_id = ")
+            .push_bind(customer_id.0);
+        joiner = " AND ";
+    }
+    if let Some(account_type) = filter.account_type {
+        query
+            .push(joiner)
+            .push("type = ")
+            .push_bind(account_type.as_str());
+        joiner = " AND ";
+    }
+    if let Some(status) = filter.status {
+        query
+            .push(joiner)
+            .push("status = ")
+            .push_bind(status.as_str());
+    }
+}
+
+/// Lists accounts newest first; the count and the page come from one `REPEATABLE READ`
+/// snapshot, so the total always agrees with the page.
+pub(crate) async fn list(
+    pool: &PgPool,
+    filter: &AccountFilter,
+    page: PageRequest,
+) -> Result<Page<Account>, StoreError> {
+    let offset = i64::try_from(page.offset()).map_err(|e| StoreError::Unknown(e.into()))?;
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .store_context("failed to begin account list")?;
+    let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM accounts");
+    push_filter(&mut count, filter);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(&mut *tx)
+        .await
+        .store_context("failed to count accounts")?;
+    let mut items = Vec::new();
+    if offset < total {
+        let mut select =
+            QueryBuilder::<Postgres>::new(concat!("SELECT ", account_columns!(), " FROM accounts"));
+        push_filter(&mut select, filter);
+        select
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(page.limit()))
+            .push(" OFFSET ")
+            .push_bind(offset);
+        let rows: Vec<AccountRow> = select
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .store_context("failed to list accounts")?;
+        items = convert_all(rows)?;
+    }
+    tx.commit()
+        .await
+        .store_context("failed to end account list")?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).map_err(|e| StoreError::Unknown(e.into()))?,
+        request: page,
+    })
+}
+
+/// Locks the account, lets `change` modify it, and writes it back if its version changed.
+pub(crate) async fn update<E, F>(pool: &PgPool, id: AccountId, change: F) -> Result<Account, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&mut Account) -> Result<(), E>,
+{
+    let mut tx = pool
+        .begin()
+        .await
+        .store_context("failed to begin account update")?;
+    let before = lock(&mut tx, id).await?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    let account = write_back(&mut tx, before, after).await?;
+    tx.commit()
+        .await
+        .store_context("failed to commit account update")?;
+    Ok(account)
+}
+
+/// Writes back each account whose version changed; the closure must not add, drop or reorder
+/// accounts.
+pub(crate) async fn write_back_all(
+    conn: &mut PgConnection,
+    before: Vec<Account>,
+    after: Vec<Account>,
+) -> Result<(), StoreError> {
+    if before.len() != after.len() {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "a customer update added or removed accounts"
+        )));
+    }
+    for (before, after) in before.into_iter().zip(after) {
+        write_back(conn, before, after).await?;
+    }
+    Ok(())
+}
+
+/// Writes `after` over `before` if its version changed, and returns what is now stored. Only
+/// the fields an account's life changes are written; its identity (owner, IBAN, BIC, type,
+/// currency, creation time) is fixed at opening, and a closure that changes it is a bug.
+async fn write_back(
+    conn: &mut PgConnection,
+    before: Account,
+    mut after: Account,
+) -> Result<Account, StoreError> {
+    if after.version == before.version {
+        return Ok(before);
+    }
+    let same_identity = after.id == before.id
+        && after.customer_id == before.customer_id
+        && after.iban == before.iban
+        && after.bic == before.bic
+        && after.account_type == before.account_type
+        && after.currency == before.currency
+        && after.created_at == before.created_at;
+    if !same_identity {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "an update changed the identity of account {}",
+            before.id
+        )));
+    }
+    normalise_account(&mut after);
+    let updated = sqlx::query(
+        "UPDATE accounts SET status = $1, nickname = $2, status_reason = $3, balance_minor = $4, \
+         overdraft_limit_minor = $5, version = $6, updated_at = $7, closed_at = $8 WHERE id = $9 AND version = $10",
+    )
+    .bind(after.status.as_str())
+    .bind(&after.nickname)
+    .bind(&after.status_reason)
+    .bind(after.balance_minor)
+    .bind(after.overdraft_limit_minor)
+    .bind(after.version)
+    .bind(after.updated_at)
+    .bind(after.closed_at)
+    .bind(after.id.0)
+    .bind(before.version)
+    .execute(conn)
+    .await
+    .store_context("failed to update account")?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "account {} changed under its lock",
+            after.id
+        )));
+    }
+    Ok(after)
+}

@@ -1,0 +1,89 @@
+//! Turning PostgreSQL's errors into the port's meanings: nothing from sqlx crosses the port.
+
+use coffre_app::ports::{ConflictKind, StoreError};
+
+/// SQLSTATE of a unique violation.
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// Which uniqueness rule a constraint (or unique index) name stands for; the names are set in
+/// the migrations.
+fn conflict_kind(constraint: &str) -> Option<ConflictKind> {
+    match constraint {
+        "customers_email_key" => Some(ConflictKind::Email),
+        "users_username_key" => Some(ConflictKind::Username),
+        "accounts_iban_key" => Some(ConflictKind::Iban),
+        "accounts_one_open_livret_a" => Some(ConflictKind::LivretA),
+        _ => None,
+    }
+}
+
+/// SQLSTATEs that mean "the database cannot serve us now" rather than "this request is wrong":
+/// connection exceptions (class 08), too many connections, and a server shutting down or
+/// starting up.
+fn means_unavailable(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "53300" | "57P01" | "57P02" | "57P03")
+}
+
+/// Classifies a failed step; `action` says what was being done ("failed to insert customer").
+pub(crate) fn classify(error: sqlx::Error, action: &'static str) -> StoreError {
+    let mut unavailable = matches!(
+        error,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+    );
+    if let sqlx::Error::Database(database) = &error {
+        let code = database.code().unwrap_or_default();
+        if code == UNIQUE_VIOLATION {
+            if let Some(kind) = database.constraint().and_then(conflict_kind) {
+                return StoreError::Conflict(kind);
+            }
+        }
+        unavailable = means_unavailable(&code);
+    }
+    let error = anyhow::Error::new(error).context(action);
+    if unavailable {
+        StoreError::Unavailable(error)
+    } else {
+        StoreError::Unknown(error)
+    }
+}
+
+/// `.store_context("failed to ...")` on a sqlx result: classifies the error with its context.
+pub(crate) trait StoreContext<T> {
+    /// Classifies the error, if any, as [`classify`] does.
+    fn store_context(self, action: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> StoreContext<T> for Result<T, sqlx::Error> {
+    fn store_context(self, action: &'static str) -> Result<T, StoreError> {
+        self.map_err(|error| classify(error, action))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_uniqueness_rule_has_its_constraint() {
+        assert_eq!(
+            conflict_kind("customers_email_key"),
+            Some(ConflictKind::Email)
+        );
+        assert_eq!(
+            conflict_kind("accounts_one_open_livret_a"),
+            Some(ConflictKind::LivretA)
+        );
+        assert_eq!(conflict_kind("customers_pkey"), None);
+    }
+
+    #[test]
+    fn connection_failures_mean_unavailable() {
+        assert!(means_unavailable("08006"));
+        assert!(means_unavailable("57P01"));
+        assert!(!means_unavailable("23505"));
+    }
+}

@@ -1,0 +1,57 @@
+//! Coffre's PostgreSQL storage adapter: the production store.
+//!
+//! Correctness never depends on there being a single Coffre node: *update under lock* methods
+//! take row locks (`SELECT ... FOR UPDATE`, a customer before their accounts, accounts in id
+//! order, so that two transactions never wait for each other in a cycle), uniqueness rules are
+//! constraints, and a list's count and page are read from one `REPEATABLE READ` snapshot. Any
+//! number of nodes may share the database.
+
+mod accounts;
+mod customers;
+mod error;
+mod rows;
+mod sessions;
+mod store;
+mod throttle;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// Connections per node: enough for two cores' worth of concurrent requests while leaving the
+/// server's `max_connections` to the other nodes.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long a request waits for a pooled connection before the database counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The PostgreSQL implementation of [`Store`](coffre_app::ports::Store).
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database named by a `postgres://` URL.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        // The URL may hold a password: it is never put into an error message.
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .context("failed to connect to PostgreSQL")?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet.
+    /// Concurrent callers (several nodes starting at once) are serialized by sqlx's advisory
+    /// lock.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pool)
+            .await
+            .context("failed to apply the PostgreSQL migrations")
+    }
+}

@@ -1,0 +1,266 @@
+//! Rows as PostgreSQL returns them, and their fallible conversion into domain values.
+//!
+//! Every stored string is parsed back through the domain's constructors, so a row that a
+//! migration, a manual edit or a bug left invalid becomes a [`StoreError::Unknown`] naming the
+//! table, row and column, never a panic and never an invalid domain value.
+
+use std::str::FromStr;
+
+use coffre_app::ports::{SessionRecord, StoreError, ThrottleState, UserRecord};
+use coffre_domain::{
+    Account, AccountId, AccountStatus, AccountType, Address, Bic, Currency, Customer, CustomerId,
+    Email, Iban, KycStatus, PersonName, Role, UserId, Username,
+};
+use time::{Date, OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+/// An instant as this store keeps it: in UTC, truncated to the microsecond (PostgreSQL's
+/// precision; truncating here rather than letting the driver do it keeps both engines exact
+/// alike). Values handed back to callers go through this too, so that what a method returns is
+/// what a later read returns.
+pub(crate) fn stored_instant(instant: OffsetDateTime) -> OffsetDateTime {
+    instant.to_offset(UtcOffset::UTC).truncate_to_microsecond()
+}
+
+/// A row that does not hold a valid domain value.
+fn corrupt(table: &str, id: impl std::fmt::Display, column: &str) -> StoreError {
+    StoreError::Unknown(anyhow::anyhow!("{table} row {id} has an invalid {column}"))
+}
+
+/// A `customers` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct CustomerRow {
+    id: Uuid,
+    first_name: String,
+    last_name: String,
+    email: String,
+    birth_date: Date,
+    address_line1: String,
+    address_line2: Option<String>,
+    address_postal_code: String,
+    address_city: String,
+    address_country: String,
+    kyc_status: String,
+    kyc_reason: Option<String>,
+    version: i64,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = StoreError;
+
+    fn try_from(row: CustomerRow) -> Result<Self, Self::Error> {
+        let id = row.id;
+        let bad = |column| corrupt("customers", id, column);
+        Ok(Customer {
+            id: CustomerId(id),
+            first_name: PersonName::parse(&row.first_name, "first_name")
+                .map_err(|_| bad("first_name"))?,
+            last_name: PersonName::parse(&row.last_name, "last_name")
+                .map_err(|_| bad("last_name"))?,
+            email: Email::parse(&row.email).map_err(|_| bad("email"))?,
+            birth_date: row.birth_date,
+            // Built field by field, not re-validated: an address stays as it was accepted even if
+            // the address rules later tighten.
+            address: Address {
+                line1: row.address_line1,
+                line2: row.address_line2,
+                postal_code: row.address_postal_code,
+                city: row.address_city,
+                country: row.address_country,
+            },
+            kyc_status: KycStatus::parse(&row.kyc_status).ok_or_else(|| bad("kyc_status"))?,
+            kyc_reason: row.kyc_reason,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// An `accounts` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: Uuid,
+    customer_id: Uuid,
+    iban: String,
+    bic: String,
+    #[sqlx(rename = "type")]
+    account_type: String,
+    status: String,
+    currency: String,
+    nickname: Option<String>,
+    status_reason: Option<String>,
+    balance_minor: i64,
+    overdraft_limit_minor: i64,
+    version: i64,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    closed_at: Option<OffsetDateTime>,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+
+    fn try_from(row: AccountRow) -> Result<Self, Self::Error> {
+        let id = row.id;
+        let bad = |column| corrupt("accounts", id, column);
+        Ok(Account {
+            id: AccountId(id),
+            customer_id: CustomerId(row.customer_id),
+            iban: Iban::parse(&row.iban).map_err(|_| bad("iban"))?,
+            bic: Bic::parse(&row.bic).map_err(|_| bad("bic"))?,
+            account_type: AccountType::parse(&row.account_type).ok_or_else(|| bad("type"))?,
+            status: AccountStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
+            currency: Currency::from_str(&row.currency).map_err(|_| bad("currency"))?,
+            nickname: row.nickname,
+            status_reason: row.status_reason,
+            balance_minor: row.balance_minor,
+            overdraft_limit_minor: row.overdraft_limit_minor,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            closed_at: row.closed_at,
+        })
+    }
+}
+
+/// A `users` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    username: String,
+    password_hash: String,
+    role: String,
+    customer_id: Option<Uuid>,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, Self::Error> {
+        let id = row.id;
+        let bad = |column| corrupt("users", id, column);
+        Ok(UserRecord {
+            id: UserId(id),
+            username: Username::parse(&row.username).map_err(|_| bad("username"))?,
+            password_hash: row.password_hash,
+            role: Role::parse(&row.role).ok_or_else(|| bad("role"))?,
+            customer_id: row.customer_id.map(CustomerId),
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// A `sessions` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    token_hash: String,
+    user_id: Uuid,
+    csrf_token_hash: String,
+    created_at: OffsetDateTime,
+    last_seen_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+impl From<SessionRow> for SessionRecord {
+    fn from(row: SessionRow) -> Self {
+        SessionRecord {
+            token_hash: row.token_hash,
+            user_id: UserId(row.user_id),
+            csrf_token_hash: row.csrf_token_hash,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// A `login_throttle` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ThrottleRow {
+    key: String,
+    failures: i64,
+    window_started_at: OffsetDateTime,
+    locked_until: Option<OffsetDateTime>,
+}
+
+impl ThrottleRow {
+    /// The key this row is about.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl TryFrom<ThrottleRow> for ThrottleState {
+    type Error = StoreError;
+
+    fn try_from(row: ThrottleRow) -> Result<Self, Self::Error> {
+        Ok(ThrottleState {
+            failures: u32::try_from(row.failures)
+                .map_err(|_| corrupt("login_throttle", &row.key, "failures"))?,
+            window_started_at: row.window_started_at,
+            locked_until: row.locked_until,
+        })
+    }
+}
+
+/// Converts every row of a list, failing on the first invalid one.
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
+/// Brings a customer's instants to the stored precision (see [`stored_instant`]).
+pub(crate) fn normalise_customer(customer: &mut Customer) {
+    customer.created_at = stored_instant(customer.created_at);
+    customer.updated_at = stored_instant(customer.updated_at);
+}
+
+/// Brings an account's instants to the stored precision (see [`stored_instant`]).
+pub(crate) fn normalise_account(account: &mut Account) {
+    account.created_at = stored_instant(account.created_at);
+    account.updated_at = stored_instant(account.updated_at);
+    account.closed_at = account.closed_at.map(stored_instant);
+}
+
+/// Brings a throttle state's instants to the stored precision (see [`stored_instant`]).
+pub(crate) fn normalise_throttle(state: &mut ThrottleState) {
+    state.window_started_at = stored_instant(state.window_started_at);
+    state.locked_until = state.locked_until.map(stored_instant);
+}
+
+/// A `sessions` row joined with its `users` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SessionUserRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    username: String,
+    password_hash: String,
+    role: String,
+    customer_id: Option<Uuid>,
+    user_created_at: OffsetDateTime,
+}
+
+impl TryFrom<SessionUserRow> for (SessionRecord, UserRecord) {
+    type Error = StoreError;
+
+    fn try_from(row: SessionUserRow) -> Result<Self, Self::Error> {
+        let user = UserRow {
+            id: row.session.user_id,
+            username: row.username,
+            password_hash: row.password_hash,
+            role: row.role,
+            customer_id: row.customer_id,
+            created_at: row.user_created_at,
+        };
+        Ok((
+            SessionRecord::from(row.session),
+            UserRecord::try_from(user)?,
+        ))
+    }
+}

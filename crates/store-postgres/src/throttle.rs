@@ -1,0 +1,104 @@
+//! Failed-login bookkeeping per key.
+
+use coffre_app::ports::{StoreError, ThrottleState};
+use sqlx::PgPool;
+
+use crate::error::StoreContext;
+use crate::rows::{ThrottleRow, normalise_throttle};
+
+/// At most this many keys per read: a login checks two (the account and the address).
+const MAX_KEYS: usize = 64;
+
+/// The first half of the two-part advisory lock key that serializes updates of one throttle
+/// key, so that throttle locks never collide with other advisory locks ("thr" in ASCII).
+const ADVISORY_LOCK_NAMESPACE: i32 = 0x0074_6872;
+
+/// Reads the state of each key, in the order of `keys`; a missing key has none.
+pub(crate) async fn states(
+    pool: &PgPool,
+    keys: &[String],
+) -> Result<Vec<Option<ThrottleState>>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    if keys.len() > MAX_KEYS {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "asked for {} throttle keys at once, at most {MAX_KEYS} are allowed",
+            keys.len()
+        )));
+    }
+    let rows: Vec<ThrottleRow> = sqlx::query_as(
+        "SELECT key, failures, window_started_at, locked_until FROM login_throttle WHERE key = ANY($1)",
+    )
+    .bind(keys)
+    .fetch_all(pool)
+    .await
+    .store_context("failed to read throttle states")?;
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let key = row.key().to_owned();
+        found.insert(key, ThrottleState::try_from(row)?);
+    }
+    Ok(keys.iter().map(|key| found.get(key).copied()).collect())
+}
+
+/// Locks the key, computes its next state and stores it.
+///
+/// A row lock is not enough: the first failures of a key race to create its row, and one
+/// would overwrite the other. A transaction-scoped advisory lock on the key serializes them
+/// whether the row exists or not.
+pub(crate) async fn update<F>(
+    pool: &PgPool,
+    key: &str,
+    next: F,
+) -> Result<ThrottleState, StoreError>
+where
+    F: FnOnce(Option<ThrottleState>) -> ThrottleState,
+{
+    let mut tx = pool
+        .begin()
+        .await
+        .store_context("failed to begin throttle update")?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(ADVISORY_LOCK_NAMESPACE)
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .store_context("failed to lock throttle key")?;
+    let row: Option<ThrottleRow> = sqlx::query_as(
+        "SELECT key, failures, window_started_at, locked_until FROM login_throttle WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *tx)
+    .await
+    .store_context("failed to read throttle state")?;
+    let current = row.map(ThrottleState::try_from).transpose()?;
+    let mut state = next(current);
+    normalise_throttle(&mut state);
+    sqlx::query(
+        "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
+         window_started_at = excluded.window_started_at, locked_until = excluded.locked_until",
+    )
+    .bind(key)
+    .bind(i64::from(state.failures))
+    .bind(state.window_started_at)
+    .bind(state.locked_until)
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to write throttle state")?;
+    tx.commit()
+        .await
+        .store_context("failed to commit throttle update")?;
+    Ok(state)
+}
+
+/// Forgets a key.
+pub(crate) async fn clear(pool: &PgPool, key: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(pool)
+        .await
+        .store_context("failed to clear throttle state")?;
+    Ok(())
+}

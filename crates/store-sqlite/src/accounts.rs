@@ -1,0 +1,274 @@
+//! Accounts: insert under the owner's lock, read, list, and update under lock.
+
+use coffre_app::pagination::{Page, PageRequest};
+use coffre_app::ports::{AccountFilter, StoreError};
+use coffre_domain::{Account, AccountId, Customer, CustomerId};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use crate::customers;
+use crate::error::StoreContext;
+use crate::rows::{
+    AccountRow, convert_all, instant_text, normalise_account, optional_instant_text,
+};
+
+/// The `accounts` columns an [`AccountRow`] reads, as a literal for `concat!`.
+macro_rules! account_columns {
+    () => {
+        "id, customer_id, iban, bic, type, status, currency, nickname, status_reason, balance_minor, \
+         overdraft_limit_minor, version, created_at, updated_at, closed_at"
+    };
+}
+
+/// Reads an account on any connection.
+async fn fetch(conn: &mut SqliteConnection, id: AccountId) -> Result<Account, StoreError> {
+    let row: Option<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = ?"
+    ))
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await
+    .store_context("failed to read account")?;
+    row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+/// Reads every account of a customer, in id order (the order PostgreSQL locks them in).
+pub(crate) async fn fetch_of_customer(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+) -> Result<Vec<Account>, StoreError> {
+    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE customer_id = ? ORDER BY id"
+    ))
+    .bind(id.0)
+    .fetch_all(conn)
+    .await
+    .store_context("failed to read the customer's accounts")?;
+    convert_all(rows)
+}
+
+/// Reads an account.
+pub(crate) async fn get(read: &SqlitePool, id: AccountId) -> Result<Account, StoreError> {
+    let mut conn = read
+        .acquire()
+        .await
+        .store_context("failed to acquire a connection")?;
+    fetch(&mut conn, id).await
+}
+
+/// Reads the customer under the write lock (so that a KYC decision cannot slip in between),
+/// lets `build` make the account, and inserts it.
+pub(crate) async fn insert<E, F>(
+    write: &SqlitePool,
+    customer_id: CustomerId,
+    build: F,
+) -> Result<Account, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&Customer) -> Result<Account, E>,
+{
+    let mut tx = write
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .store_context("failed to begin account insert")?;
+    let customer = customers::fetch(&mut tx, customer_id).await?;
+    let mut account = build(&customer)?;
+    if account.customer_id != customer_id {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "an account was built for another customer"
+        ))
+        .into());
+    }
+    normalise_account(&mut account);
+    sqlx::query(
+        "INSERT INTO accounts (id, customer_id, iban, bic, type, status, currency, nickname, status_reason, \
+         balance_minor, overdraft_limit_minor, version, created_at, updated_at, closed_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(account.id.0)
+    .bind(account.customer_id.0)
+    .bind(account.iban.electronic())
+    .bind(account.bic.as_str())
+    .bind(account.account_type.as_str())
+    .bind(account.status.as_str())
+    .bind(account.currency.code())
+    .bind(&account.nickname)
+    .bind(&account.status_reason)
+    .bind(account.balance_minor)
+    .bind(account.overdraft_limit_minor)
+    .bind(account.version)
+    .bind(instant_text(account.created_at)?)
+    .bind(instant_text(account.updated_at)?)
+    .bind(optional_instant_text(account.closed_at)?)
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to insert account")?;
+    tx.commit()
+        .await
+        .store_context("failed to commit account insert")?;
+    Ok(account)
+}
+
+/// Appends the filter's `WHERE` clause.
+fn push_filter(query: &mut QueryBuilder<Sqlite>, filter: &AccountFilter) {
+    let mut joiner = " WHERE ";
+    if let Some(customer_id) = filter.customer_id {
+        query
+            .push(joiner)
+            .push("customer_id = ")
+            .push_bind(customer_id.0);
+        joiner = " AND ";
+    }
+    if let Some(account_type) = filter.account_type {
+        query
+            .push(joiner)
+            .push("type = ")
+            .push_bind(account_type.as_str());
+        joiner = " AND ";
+    }
+    if let Some(status) = filter.status {
+        query
+            .push(joiner)
+            .push("status = ")
+            .push_bind(status.as_str());
+    }
+}
+
+/// Lists accounts newest first; the count and the page come from one read transaction, hence
+/// one snapshot of the WAL.
+pub(crate) async fn list(
+    read: &SqlitePool,
+    filter: &AccountFilter,
+    page: PageRequest,
+) -> Result<Page<Account>, StoreError> {
+    let offset = i64::try_from(page.offset()).map_err(|e| StoreError::Unknown(e.into()))?;
+    let mut tx = read
+        .begin()
+        .await
+        .store_context("failed to begin account list")?;
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM accounts");
+    push_filter(&mut count, filter);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(&mut *tx)
+        .await
+        .store_context("failed to count accounts")?;
+    let mut items = Vec::new();
+    if offset < total {
+        let mut select =
+            QueryBuilder::<Sqlite>::new(concat!("SELECT ", account_columns!(), " FROM accounts"));
+        push_filter(&mut select, filter);
+        select
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(page.limit()))
+            .push(" OFFSET ")
+            .push_bind(offset);
+        let rows: Vec<AccountRow> = select
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .store_context("failed to list accounts")?;
+        items = convert_all(rows)?;
+    }
+    tx.commit()
+        .await
+        .store_context("failed to end account list")?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).map_err(|e| StoreError::Unknown(e.into()))?,
+        request: page,
+    })
+}
+
+/// Locks the account (the single writer holds the database), lets `change` modify it, and
+/// writes it back if its version changed.
+pub(crate) async fn update<E, F>(write: &SqlitePool, id: AccountId, change: F) -> Result<Account, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&mut Account) -> Result<(), E>,
+{
+    let mut tx = write
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .store_context("failed to begin account update")?;
+    let before = fetch(&mut tx, id).await?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    let account = write_back(&mut tx, before, after).await?;
+    tx.commit()
+        .await
+        .store_context("failed to commit account update")?;
+    Ok(account)
+}
+
+/// Writes back each account whose version changed; the closure must not add, drop or reorder
+/// accounts.
+pub(crate) async fn write_back_all(
+    conn: &mut SqliteConnection,
+    before: Vec<Account>,
+    after: Vec<Account>,
+) -> Result<(), StoreError> {
+    if before.len() != after.len() {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "a customer update added or removed accounts"
+        )));
+    }
+    for (before, after) in before.into_iter().zip(after) {
+        write_back(conn, before, after).await?;
+    }
+    Ok(())
+}
+
+/// Writes `after` over `before` if its version changed, and returns what is now stored. Only
+/// the fields an account's life changes are written; its identity (owner, IBAN, BIC, type,
+/// currency, creation time) is fixed at opening, and a closure that changes it is a bug.
+async fn write_back(
+    conn: &mut SqliteConnection,
+    before: Account,
+    mut after: Account,
+) -> Result<Account, StoreError> {
+    if after.version == before.version {
+        return Ok(before);
+    }
+    let same_identity = after.id == before.id
+        && after.customer_id == before.customer_id
+        && after.iban == before.iban
+        && after.bic == before.bic
+        && after.account_type == before.account_type
+        && after.currency == before.currency
+        && after.created_at == before.created_at;
+    if !same_identity {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "an update changed the identity of account {}",
+            before.id
+        )));
+    }
+    normalise_account(&mut after);
+    let updated = sqlx::query(
+        "UPDATE accounts SET status = ?, nickname = ?, status_reason = ?, balance_minor = ?, \
+         overdraft_limit_minor = ?, version = ?, updated_at = ?, closed_at = ? WHERE id = ? AND version = ?",
+    )
+    .bind(after.status.as_str())
+    .bind(&after.nickname)
+    .bind(&after.status_reason)
+    .bind(after.balance_minor)
+    .bind(after.overdraft_limit_minor)
+    .bind(after.version)
+    .bind(instant_text(after.updated_at)?)
+    .bind(optional_instant_text(after.closed_at)?)
+    .bind(after.id.0)
+    .bind(before.version)
+    .execute(conn)
+    .await
+    .store_context("failed to update account")?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "account {} changed under its lock",
+            after.id
+        )));
+    }
+    Ok(after)
+}

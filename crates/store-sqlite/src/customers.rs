@@ -1,0 +1,243 @@
+//! Customers: insert with their login, read, list, and update under lock with their accounts.
+
+use coffre_app::pagination::{Page, PageRequest};
+use coffre_app::ports::{CustomerFilter, StoreError, UserRecord};
+use coffre_domain::{Account, Customer, CustomerId};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use crate::error::StoreContext;
+use crate::rows::{CustomerRow, convert_all, instant_text, normalise_customer, search_text};
+use crate::{accounts, sessions};
+
+/// The `customers` columns a [`CustomerRow`] reads, as a literal for `concat!`.
+macro_rules! customer_columns {
+    () => {
+        "id, first_name, last_name, email, birth_date, address_line1, address_line2, \
+         address_postal_code, address_city, address_country, kyc_status, kyc_reason, version, \
+         created_at, updated_at"
+    };
+}
+
+/// Inserts a customer and their login in one transaction: both exist, or neither.
+pub(crate) async fn insert(
+    write: &SqlitePool,
+    customer: &Customer,
+    user: &UserRecord,
+) -> Result<(), StoreError> {
+    let mut customer = customer.clone();
+    normalise_customer(&mut customer);
+    let mut tx = write
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .store_context("failed to begin customer insert")?;
+    sqlx::query(
+        "INSERT INTO customers (id, first_name, last_name, email, birth_date, address_line1, address_line2, \
+         address_postal_code, address_city, address_country, kyc_status, kyc_reason, version, created_at, \
+         updated_at, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(customer.id.0)
+    .bind(customer.first_name.as_str())
+    .bind(customer.last_name.as_str())
+    .bind(customer.email.as_str())
+    .bind(customer.birth_date)
+    .bind(&customer.address.line1)
+    .bind(&customer.address.line2)
+    .bind(&customer.address.postal_code)
+    .bind(&customer.address.city)
+    .bind(&customer.address.country)
+    .bind(customer.kyc_status.as_str())
+    .bind(&customer.kyc_reason)
+    .bind(customer.version)
+    .bind(instant_text(customer.created_at)?)
+    .bind(instant_text(customer.updated_at)?)
+    .bind(search_text(&customer))
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to insert customer")?;
+    sessions::insert_user_row(&mut tx, user).await?;
+    tx.commit()
+        .await
+        .store_context("failed to commit customer insert")
+}
+
+/// Reads a customer on any connection (the pool, or a transaction).
+pub(crate) async fn fetch(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+) -> Result<Customer, StoreError> {
+    let row: Option<CustomerRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        customer_columns!(),
+        " FROM customers WHERE id = ?"
+    ))
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await
+    .store_context("failed to read customer")?;
+    row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+/// Reads a customer.
+pub(crate) async fn get(read: &SqlitePool, id: CustomerId) -> Result<Customer, StoreError> {
+    let mut conn = read
+        .acquire()
+        .await
+        .store_context("failed to acquire a connection")?;
+    fetch(&mut conn, id).await
+}
+
+/// Appends the filter's `WHERE` clause.
+fn push_filter(query: &mut QueryBuilder<Sqlite>, filter: &CustomerFilter) {
+    let mut joiner = " WHERE ";
+    if let Some(status) = filter.kyc_status {
+        query
+            .push(joiner)
+            .push("kyc_status = ")
+            .push_bind(status.as_str());
+        joiner = " AND ";
+    }
+    if let Some(text) = filter.query.as_deref() {
+        query
+            .push(joiner)
+            .push("search_text LIKE ")
+            .push_bind(like_pattern(text))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+/// `%text%`, with LIKE's own wildcards in `text` escaped so that they match themselves.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Lists customers newest first; the count and the page come from one read transaction, hence
+/// one snapshot of the WAL.
+pub(crate) async fn list(
+    read: &SqlitePool,
+    filter: &CustomerFilter,
+    page: PageRequest,
+) -> Result<Page<Customer>, StoreError> {
+    let offset = i64::try_from(page.offset()).map_err(|e| StoreError::Unknown(e.into()))?;
+    let mut tx = read
+        .begin()
+        .await
+        .store_context("failed to begin customer list")?;
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM customers");
+    push_filter(&mut count, filter);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(&mut *tx)
+        .await
+        .store_context("failed to count customers")?;
+    let mut items = Vec::new();
+    if offset < total {
+        let mut select =
+            QueryBuilder::<Sqlite>::new(concat!("SELECT ", customer_columns!(), " FROM customers"));
+        push_filter(&mut select, filter);
+        select
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(page.limit()))
+            .push(" OFFSET ")
+            .push_bind(offset);
+        let rows: Vec<CustomerRow> = select
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .store_context("failed to list customers")?;
+        items = convert_all(rows)?;
+    }
+    tx.commit()
+        .await
+        .store_context("failed to end customer list")?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).map_err(|e| StoreError::Unknown(e.into()))?,
+        request: page,
+    })
+}
+
+/// Locks the customer and their accounts (the single writer holds the database), lets
+/// `change` modify them, and writes back whatever changed version.
+pub(crate) async fn update<E, F>(
+    write: &SqlitePool,
+    id: CustomerId,
+    change: F,
+) -> Result<Customer, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&mut Customer, &mut [Account]) -> Result<(), E>,
+{
+    let mut tx = write
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .store_context("failed to begin customer update")?;
+    let before = fetch(&mut tx, id).await?;
+    let accounts_before = accounts::fetch_of_customer(&mut tx, id).await?;
+    let mut after = before.clone();
+    let mut accounts_after = accounts_before.clone();
+    change(&mut after, &mut accounts_after)?;
+    let customer = write_back(&mut tx, before, after).await?;
+    accounts::write_back_all(&mut tx, accounts_before, accounts_after).await?;
+    tx.commit()
+        .await
+        .store_context("failed to commit customer update")?;
+    Ok(customer)
+}
+
+/// Writes `after` over `before` if its version changed, and returns what is now stored.
+async fn write_back(
+    conn: &mut SqliteConnection,
+    before: Customer,
+    mut after: Customer,
+) -> Result<Customer, StoreError> {
+    if after.version == before.version {
+        // No version bump, no change: what is stored is still `before`.
+        return Ok(before);
+    }
+    if after.id != before.id || after.created_at != before.created_at {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "a customer update changed the customer's id or creation time"
+        )));
+    }
+    normalise_customer(&mut after);
+    let updated = sqlx::query(
+        "UPDATE customers SET first_name = ?, last_name = ?, email = ?, birth_date = ?, address_line1 = ?, \
+         address_line2 = ?, address_postal_code = ?, address_city = ?, address_country = ?, kyc_status = ?, \
+         kyc_reason = ?, version = ?, updated_at = ?, search_text = ? WHERE id = ? AND version = ?",
+    )
+    .bind(after.first_name.as_str())
+    .bind(after.last_name.as_str())
+    .bind(after.email.as_str())
+    .bind(after.birth_date)
+    .bind(&after.address.line1)
+    .bind(&after.address.line2)
+    .bind(&after.address.postal_code)
+    .bind(&after.address.city)
+    .bind(&after.address.country)
+    .bind(after.kyc_status.as_str())
+    .bind(&after.kyc_reason)
+    .bind(after.version)
+    .bind(instant_text(after.updated_at)?)
+    .bind(search_text(&after))
+    .bind(after.id.0)
+    .bind(before.version)
+    .execute(conn)
+    .await
+    .store_context("failed to update customer")?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "customer {} changed under its lock",
+            after.id
+        )));
+    }
+    Ok(after)
+}

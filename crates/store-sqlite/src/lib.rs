@@ -1,0 +1,100 @@
+//! Coffre's SQLite storage adapter: the embedded default, one file in the data directory.
+//!
+//! SQLite allows one writer at a time, so the store keeps two pools: a write pool of exactly
+//! one connection, on which every write transaction starts with `BEGIN IMMEDIATE` (it takes the
+//! write lock at once, so two transactions never both read and then both fail to upgrade), and a
+//! read pool of several `query_only` connections, which WAL mode lets read while the writer
+//! writes. The single writer is also what makes *update under lock* correct here: the rows a
+//! closure sees cannot change before its transaction commits.
+
+mod accounts;
+mod customers;
+mod error;
+mod rows;
+mod sessions;
+mod store;
+mod throttle;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// How long a statement waits for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for a pooled connection (writes queue for the single writer).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Readers: WAL lets them run beside the writer; a few are enough for an embedded bank.
+const READ_CONNECTIONS: u32 = 4;
+
+/// The SQLite implementation of [`Store`](coffre_app::ports::Store).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Exactly one connection: every write transaction goes through it.
+    write: SqlitePool,
+    /// Read-only (`query_only`) connections for reads and list snapshots.
+    read: SqlitePool,
+}
+
+/// The options of the database file a `sqlite://PATH` URL names, after creating its directory.
+fn file_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
+    // Each pool would get its own, separate in-memory database.
+    anyhow::ensure!(
+        !url.contains(":memory:") && !url.contains("mode=memory"),
+        "the SQLite database must be a file (sqlite://PATH), not in memory"
+    );
+    let options =
+        SqliteConnectOptions::from_str(url).context("failed to parse the SQLite database URL")?;
+    let directory = options
+        .get_filename()
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
+    if let Some(directory) = directory {
+        std::fs::create_dir_all(directory).with_context(|| {
+            format!(
+                "failed to create the database directory {}",
+                directory.display()
+            )
+        })?;
+    }
+    Ok(options)
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its directory if missing) the database named by a `sqlite://PATH`
+    /// URL, in WAL mode with `synchronous=FULL`: a committed transaction survives a power cut.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let options = file_options(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .synchronous(SqliteSynchronous::Full);
+        // The writer connects first: it creates the file and switches it to WAL, which is a
+        // property of the file that the readers then share.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
+            .await
+            .context("failed to open the SQLite database for writing")?;
+        // `query_only` rather than a read-only open: a read-only connection cannot create the
+        // WAL index files if they are missing, `query_only` just refuses every write.
+        let read = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .context("failed to open the SQLite database for reading")?;
+        Ok(SqliteStore { write, read })
+    }
+
+    /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.write)
+            .await
+            .context("failed to apply the SQLite migrations")
+    }
+}

@@ -1,0 +1,133 @@
+//! The port, implemented by delegating to one module per table group.
+
+use coffre_app::pagination::{Page, PageRequest};
+use coffre_app::ports::{
+    AccountFilter, CustomerFilter, SessionRecord, Store, StoreError, ThrottleState, UserRecord,
+};
+use coffre_domain::{Account, AccountId, Customer, CustomerId, Username};
+use time::OffsetDateTime;
+
+use crate::error::StoreContext;
+use crate::{SqliteStore, accounts, customers, sessions, throttle};
+
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .store_context("failed to ping the database")?;
+        Ok(())
+    }
+
+    async fn insert_customer(
+        &self,
+        customer: &Customer,
+        user: &UserRecord,
+    ) -> Result<(), StoreError> {
+        customers::insert(&self.write, customer, user).await
+    }
+
+    async fn get_customer(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        customers::get(&self.read, id).await
+    }
+
+    async fn list_customers(
+        &self,
+        filter: &CustomerFilter,
+        page: PageRequest,
+    ) -> Result<Page<Customer>, StoreError> {
+        customers::list(&self.read, filter, page).await
+    }
+
+    async fn update_customer<E, F>(&self, id: CustomerId, change: F) -> Result<Customer, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Customer, &mut [Account]) -> Result<(), E> + Send + 'static,
+    {
+        customers::update(&self.write, id, change).await
+    }
+
+    async fn insert_account<E, F>(&self, customer_id: CustomerId, build: F) -> Result<Account, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Customer) -> Result<Account, E> + Send + 'static,
+    {
+        accounts::insert(&self.write, customer_id, build).await
+    }
+
+    async fn get_account(&self, id: AccountId) -> Result<Account, StoreError> {
+        accounts::get(&self.read, id).await
+    }
+
+    async fn list_accounts(
+        &self,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> Result<Page<Account>, StoreError> {
+        accounts::list(&self.read, filter, page).await
+    }
+
+    async fn update_account<E, F>(&self, id: AccountId, change: F) -> Result<Account, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Account) -> Result<(), E> + Send + 'static,
+    {
+        accounts::update(&self.write, id, change).await
+    }
+
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        sessions::insert_user(&self.write, user).await
+    }
+
+    async fn find_user_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        sessions::find_user(&self.read, username).await
+    }
+
+    async fn insert_session(
+        &self,
+        session: &SessionRecord,
+        replaces_token_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sessions::insert(&self.write, session, replaces_token_hash).await
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        sessions::find(&self.read, token_hash).await
+    }
+
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        last_seen_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sessions::touch(&self.write, token_hash, last_seen_at).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sessions::delete(&self.write, token_hash).await
+    }
+
+    async fn throttle_states(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<ThrottleState>>, StoreError> {
+        throttle::states(&self.read, keys).await
+    }
+
+    async fn update_throttle<F>(&self, key: &str, next: F) -> Result<ThrottleState, StoreError>
+    where
+        F: FnOnce(Option<ThrottleState>) -> ThrottleState + Send + 'static,
+    {
+        throttle::update(&self.write, key, next).await
+    }
+
+    async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
+        throttle::clear(&self.write, key).await
+    }
+}

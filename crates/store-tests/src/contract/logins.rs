@@ -1,0 +1,165 @@
+//! Logins: staff users, sessions and failed-login throttling.
+
+use anyhow::ensure;
+use coffre_app::ports::{SessionRecord, Store, ThrottleState, UserRecord};
+use coffre_domain::{Role, Username};
+use time::Duration;
+
+use super::fixtures;
+
+/// The store answers.
+pub async fn ping_answers<S: Store>(store: &S) -> anyhow::Result<()> {
+    store.ping().await?;
+    Ok(())
+}
+
+/// A staff user round-trips; an unknown username is `None`.
+pub async fn a_staff_user_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
+    let user = fixtures::staff_user("auditor.one", Role::Auditor)?;
+    store.insert_user(&user).await?;
+    assert_eq!(
+        store.find_user_by_username(&user.username).await?,
+        Some(user)
+    );
+    assert_eq!(
+        store
+            .find_user_by_username(&Username::parse("auditor.two")?)
+            .await?,
+        None
+    );
+    Ok(())
+}
+
+/// A session for `user`, unique by its token hash.
+fn session(user: &UserRecord) -> SessionRecord {
+    let now = fixtures::now();
+    SessionRecord {
+        token_hash: format!("{:064x}", fixtures::unique_number()),
+        user_id: user.id,
+        csrf_token_hash: format!("{:064x}", u64::MAX - fixtures::unique_number()),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + Duration::hours(8),
+    }
+}
+
+/// A session is found with its user, touched, and deleted; deleting it again, or touching a
+/// deleted one, is not an error.
+pub async fn a_session_is_found_with_its_user_touched_and_deleted<S: Store>(
+    store: &S,
+) -> anyhow::Result<()> {
+    let customer = fixtures::customer("Session", "Owner")?;
+    let user = fixtures::customer_user(&customer)?;
+    store.insert_customer(&customer, &user).await?;
+    let mut session = session(&user);
+    store.insert_session(&session, None).await?;
+
+    assert_eq!(
+        store.find_session(&session.token_hash).await?,
+        Some((session.clone(), user.clone()))
+    );
+
+    session.last_seen_at += Duration::minutes(3);
+    store
+        .touch_session(&session.token_hash, session.last_seen_at)
+        .await?;
+    assert_eq!(
+        store.find_session(&session.token_hash).await?,
+        Some((session.clone(), user))
+    );
+
+    store.delete_session(&session.token_hash).await?;
+    assert_eq!(store.find_session(&session.token_hash).await?, None);
+    store.delete_session(&session.token_hash).await?;
+    store
+        .touch_session(&session.token_hash, fixtures::now())
+        .await?;
+    assert_eq!(store.find_session(&session.token_hash).await?, None);
+    Ok(())
+}
+
+/// A new session that replaces an old one (session id rotation at login) deletes it.
+pub async fn a_new_session_replaces_the_old_one<S: Store>(store: &S) -> anyhow::Result<()> {
+    let user = fixtures::staff_user("teller.rotation", Role::Teller)?;
+    store.insert_user(&user).await?;
+    let old = session(&user);
+    let other = session(&user);
+    store.insert_session(&old, None).await?;
+    store.insert_session(&other, None).await?;
+
+    let new = session(&user);
+    store.insert_session(&new, Some(&old.token_hash)).await?;
+
+    ensure!(
+        store.find_session(&old.token_hash).await?.is_none(),
+        "the old session survived"
+    );
+    assert_eq!(
+        store.find_session(&new.token_hash).await?,
+        Some((new, user.clone()))
+    );
+    assert_eq!(
+        store.find_session(&other.token_hash).await?,
+        Some((other, user))
+    );
+    Ok(())
+}
+
+/// Unknown keys have no state; an update reads the current state, stores the next one, and
+/// returns it; clearing forgets the key and only it.
+pub async fn throttle_state_is_read_modified_and_cleared<S: Store>(
+    store: &S,
+) -> anyhow::Result<()> {
+    let keys = vec![
+        "user:ada".to_owned(),
+        "ip:192.0.2.1".to_owned(),
+        "user:nobody".to_owned(),
+    ];
+    assert_eq!(store.throttle_states(&keys).await?, vec![None, None, None]);
+    assert_eq!(store.throttle_states(&[]).await?, vec![]);
+
+    let start = fixtures::now();
+    let first = store
+        .update_throttle(&keys[0], move |state| {
+            let failures = state.map_or(0, |s| s.failures) + 1;
+            ThrottleState {
+                failures,
+                window_started_at: start,
+                locked_until: None,
+            }
+        })
+        .await?;
+    assert_eq!(first.failures, 1);
+    let locked_until = start + Duration::minutes(15);
+    let second = store
+        .update_throttle(&keys[0], move |state| ThrottleState {
+            failures: state.map_or(0, |s| s.failures) + 1,
+            window_started_at: state.map_or(start, |s| s.window_started_at),
+            locked_until: Some(locked_until),
+        })
+        .await?;
+    let expected = ThrottleState {
+        failures: 2,
+        window_started_at: start,
+        locked_until: Some(locked_until),
+    };
+    assert_eq!(second, expected);
+    store
+        .update_throttle(&keys[1], move |_| ThrottleState {
+            failures: u32::MAX,
+            window_started_at: start,
+            locked_until: None,
+        })
+        .await?;
+
+    let states = store.throttle_states(&keys).await?;
+    assert_eq!(states[0], Some(expected));
+    assert_eq!(states[1].map(|s| s.failures), Some(u32::MAX));
+    assert_eq!(states[2], None);
+
+    store.clear_throttle(&keys[0]).await?;
+    store.clear_throttle("user:never-seen").await?;
+    let states = store.throttle_states(&keys).await?;
+    ensure!(states[0].is_none() && states[1].is_some(), "got {states:?}");
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! The repository contract: what every [`Store`](coffre_app::ports::Store) must do, written
+//! once as generic async functions.
+//!
+//! Each function takes a fresh, migrated store and returns an error (or fails an assertion)
+//! when the store breaks the contract. [`contract_tests!`](crate::contract_tests) turns every
+//! one of them into a separately named `#[tokio::test]` in the crate that invokes it; a new
+//! contract function must also be added to that macro's list.
+
+mod accounts;
+mod concurrency;
+mod customers;
+pub mod fixtures;
+mod logins;
+
+pub use accounts::*;
+pub use concurrency::*;
+pub use customers::*;
+pub use logins::*;

@@ -1,0 +1,84 @@
+//! The repository contract suite every Coffre store must pass, and throwaway databases for
+//! tests.
+//!
+//! - [`contract`]: the contract, as generic async functions over any
+//!   [`Store`](coffre_app::ports::Store);
+//! - [`contract_tests!`]: expands to one named `#[tokio::test]` per contract function, so that
+//!   each store crate runs the whole suite with one line in its `tests/contract.rs`;
+//! - [`postgres_server`]: a PostgreSQL server started by the tests themselves, one per test
+//!   process, with a fresh database per test;
+//! - [`fresh_sqlite_url`]: a SQLite database file in a temporary directory.
+
+pub mod contract;
+pub mod postgres_server;
+
+pub use postgres_server::fresh_database_url;
+
+/// A URL for a new SQLite database file in a new temporary directory, which is deleted (with
+/// the database) when the returned guard is dropped: keep it alive as long as the store.
+pub async fn fresh_sqlite_url() -> anyhow::Result<(String, tempfile::TempDir)> {
+    use anyhow::Context;
+    let directory = tempfile::Builder::new()
+        .prefix("coffre-sqlite-")
+        .tempdir()
+        .context("failed to create a temporary directory for SQLite")?;
+    let path = directory.path().join("coffre.sqlite3");
+    let path = path
+        .to_str()
+        .context("the temporary directory's path is not UTF-8")?;
+    Ok((format!("sqlite://{path}"), directory))
+}
+
+/// Expands to one `#[tokio::test]` per contract function, each on a fresh store.
+///
+/// `$fresh_store` is an async function returning `anyhow::Result<(store, guard)>`: a newly
+/// migrated store, and whatever must stay alive as long as it (a temporary directory, or `()`).
+/// The invoking crate needs `tokio` and `anyhow`.
+///
+/// ```ignore
+/// async fn fresh_store() -> anyhow::Result<(SqliteStore, tempfile::TempDir)> { ... }
+/// coffre_store_tests::contract_tests!(fresh_store);
+/// ```
+#[macro_export]
+macro_rules! contract_tests {
+    ($fresh_store:path) => {
+        $crate::contract_tests!(@each $fresh_store;
+            ping_answers,
+            customer_round_trips,
+            instants_are_kept_to_the_microsecond,
+            a_duplicate_email_is_a_conflict,
+            a_duplicate_username_is_a_conflict,
+            a_missing_customer_is_not_found,
+            a_kyc_verification_activates_pending_accounts_atomically,
+            a_refused_customer_update_changes_nothing,
+            customers_are_listed_newest_first_with_filters,
+            customer_search_is_a_case_insensitive_substring,
+            customer_pages_follow_the_order_and_count_every_match,
+            customer_search_treats_wildcards_literally,
+            account_round_trips,
+            a_refused_account_opening_stores_nothing,
+            a_duplicate_iban_is_a_conflict,
+            a_second_open_livret_a_is_a_conflict_until_the_first_is_closed,
+            a_missing_account_is_not_found,
+            an_account_update_is_written_back_only_when_its_version_changes,
+            a_refused_account_update_changes_nothing,
+            accounts_are_listed_newest_first_with_filters,
+            account_pages_follow_the_order_and_count_every_match,
+            a_staff_user_round_trips,
+            a_session_is_found_with_its_user_touched_and_deleted,
+            a_new_session_replaces_the_old_one,
+            throttle_state_is_read_modified_and_cleared,
+            concurrent_account_updates_are_never_lost,
+            concurrent_throttle_updates_are_never_lost,
+        );
+    };
+    (@each $fresh_store:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() -> anyhow::Result<()> {
+                let (store, _guard) = $fresh_store().await?;
+                $crate::contract::$test(&store).await
+            }
+        )*
+    };
+}
