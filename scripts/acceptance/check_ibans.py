@@ -9,6 +9,7 @@ import json
 import sys
 import urllib.request
 from http.cookiejar import CookieJar
+from importlib.metadata import version
 
 from schwifty import IBAN
 
@@ -58,7 +59,7 @@ def main(base: str, username: str, password: str) -> None:
         assert key == rib_key(bank, branch, number), f"{text}: clé RIB {key} != {rib_key(bank, branch, number)}"
         assert text not in seen, f"duplicate IBAN {text}"
         seen.add(text)
-    print(f"{len(seen)} generated IBANs valid for schwifty {IBAN.__module__.split('.')[0]}, clé RIB checked")
+    print(f"{len(seen)} generated IBANs valid for schwifty {version('schwifty')}, clé RIB checked")
 
 
 if __name__ == "__main__":

@@ -166,6 +166,16 @@ impl Default for Config {
 
 /// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
 const SECTIONS: [&str; 6] = ["database", "redis", "nats", "bank", "http", "session"];
+/// Top-level keys read from `COFFRE_<KEY>`.
+const TOP_LEVEL: [&str; 4] = ["listen", "data_dir", "public_url", "log"];
+
+/// Whether an environment key (lower case, prefix removed) is configuration. Other `COFFRE_*`
+/// variables are ignored: Kubernetes, for one, injects `COFFRE_PORT`, `COFFRE_SERVICE_HOST`…
+/// for a Service named `coffre`. A misspelt key inside a section is still refused.
+fn is_config_key(key: &str) -> bool {
+    let mapped = env_key(key);
+    TOP_LEVEL.contains(&mapped.as_str()) || mapped.contains('.')
+}
 
 /// Maps an environment key (lower case, prefix removed) to its place in the configuration.
 fn env_key(key: &str) -> String {
@@ -201,7 +211,7 @@ impl Config {
             None => {}
         }
         let env = Env::prefixed("COFFRE_")
-            .ignore(&["config"])
+            .filter(|key| is_config_key(&key.as_str().to_ascii_lowercase()))
             .map(|key| env_key(&key.as_str().to_ascii_lowercase()).into());
         figment
             .merge(env)
@@ -237,6 +247,19 @@ mod tests {
         assert_eq!(env_key("bic"), "bank.bic");
         assert_eq!(env_key("data_dir"), "data_dir");
         assert_eq!(env_key("http_behind_tls"), "http.behind_tls");
+    }
+
+    #[test]
+    fn foreign_coffre_variables_are_not_configuration() {
+        assert!(is_config_key("data_dir"));
+        assert!(is_config_key("session_idle_timeout_s"));
+        assert!(
+            is_config_key("http_body_limt"),
+            "a typo in a section must reach the strict parser"
+        );
+        for foreign in ["config", "port", "service_host", "port_8080_tcp_addr"] {
+            assert!(!is_config_key(foreign), "{foreign}");
+        }
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub struct OpenAccountBody {
     pub currency: Option<CurrencyCode>,
     /// A label of your choice (1 to 64 characters).
     #[serde(default)]
-    #[schema(max_length = 64)]
+    #[schema(min_length = 1, max_length = 64)]
     pub nickname: Option<String>,
 }
 
@@ -126,7 +126,7 @@ where
 pub struct PatchAccountBody {
     /// New label (owner only), or `null` to clear it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 64)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
     pub nickname: Option<Option<String>>,
     /// New overdraft limit (tellers and admins; current accounts only).
     #[serde(default)]
@@ -139,7 +139,7 @@ pub struct PatchAccountBody {
 pub struct PutAccountBody {
     /// Label (owner only), or `null` for none.
     #[serde(deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 64)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64)]
     pub nickname: Option<Option<String>>,
     /// Overdraft limit (tellers and admins; current accounts only).
     pub overdraft_limit: MoneyDto,

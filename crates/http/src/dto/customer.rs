@@ -17,19 +17,20 @@ use super::timestamp;
 #[serde(deny_unknown_fields)]
 pub struct AddressDto {
     /// Street and number.
-    #[schema(example = "1 rue de Rivoli")]
+    #[schema(example = "1 rue de Rivoli", min_length = 1, max_length = 200)]
     pub line1: String,
     /// Optional second line.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub line2: Option<String>,
-    /// Postal code.
-    #[schema(example = "75001")]
+    /// Postal code: letters, digits, spaces and dashes.
+    #[schema(example = "75001", pattern = r"^[A-Za-z0-9 -]{1,16}$")]
     pub postal_code: String,
     /// City.
-    #[schema(example = "Paris")]
+    #[schema(example = "Paris", min_length = 1, max_length = 100)]
     pub city: String,
     /// ISO 3166-1 alpha-2 country code.
-    #[schema(example = "FR")]
+    #[schema(example = "FR", pattern = "^[A-Z]{2}$")]
     pub country: String,
 }
 
@@ -38,13 +39,13 @@ pub struct AddressDto {
 #[serde(deny_unknown_fields)]
 pub struct SignUpBody {
     /// Given name.
-    #[schema(example = "Ada")]
+    #[schema(example = "Ada", min_length = 1, max_length = 100)]
     pub first_name: String,
     /// Family name.
-    #[schema(example = "Lovelace")]
+    #[schema(example = "Lovelace", min_length = 1, max_length = 100)]
     pub last_name: String,
     /// E-mail address; also the login username.
-    #[schema(example = "ada@example.org")]
+    #[schema(example = "ada@example.org", format = Email, max_length = 254)]
     pub email: String,
     /// Date of birth, `YYYY-MM-DD`.
     #[schema(example = "1990-12-10", format = Date)]

@@ -30,19 +30,20 @@ fn account_response(status: StatusCode, account: Account) -> Response {
 }
 
 /// Open an account with a generated French IBAN (the owner, or a teller for a customer).
-#[utoipa::path(post, path = "/v1/accounts", tag = "accounts",
+#[utoipa::path(
+    operation_id = "openAccount",post, path = "/v1/accounts", tag = "accounts",
     request_body = OpenAccountBody,
     security(("session" = [])),
     responses(
-        (status = 201, body = AccountDto, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created", body = AccountDto, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "KYC rejected, or a second Livret A", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn open<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -57,14 +58,15 @@ pub async fn open<S: Store, C: Clock>(
 }
 
 /// List accounts: a customer's own, or (staff) anyone's, with filters.
-#[utoipa::path(get, path = "/v1/accounts", tag = "accounts",
+#[utoipa::path(
+    operation_id = "listAccounts",get, path = "/v1/accounts", tag = "accounts",
     params(AccountListQuery),
     security(("session" = [])),
     responses(
-        (status = 200, body = PageDto<AccountDto>, headers(("Link" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = PageDto<AccountDto>, headers(("Link" = String))),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -89,13 +91,14 @@ pub async fn list<S: Store, C: Clock>(
 }
 
 /// An account.
-#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts",
+#[utoipa::path(
+    operation_id = "getAccount",get, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id")),
     security(("session" = [])),
     responses(
-        (status = 200, body = AccountDto, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -107,21 +110,22 @@ pub async fn get<S: Store, C: Clock>(
 }
 
 /// Change the nickname (owner) or the overdraft limit (tellers); honours `If-Match`.
-#[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts",
+#[utoipa::path(
+    operation_id = "updateAccount",patch, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read, or `*`", pattern = r#"^(\*|"[0-9]+")$"#)),
     request_body = PatchAccountBody,
     security(("session" = [])),
     responses(
-        (status = 200, body = AccountDto, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The ETag does not match (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -139,21 +143,22 @@ pub async fn patch<S: Store, C: Clock>(
 }
 
 /// Replace the changeable fields (`nickname`, `overdraft_limit`); honours `If-Match`.
-#[utoipa::path(put, path = "/v1/accounts/{id}", tag = "accounts",
+#[utoipa::path(
+    operation_id = "replaceAccount",put, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read, or `*`", pattern = r#"^(\*|"[0-9]+")$"#)),
     request_body = PutAccountBody,
     security(("session" = [])),
     responses(
-        (status = 200, body = AccountDto, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The ETag does not match (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -171,18 +176,19 @@ pub async fn put<S: Store, C: Clock>(
 }
 
 /// Close the account (zero balance only). The account is kept with status `CLOSED`.
-#[utoipa::path(delete, path = "/v1/accounts/{id}", tag = "accounts",
+#[utoipa::path(
+    operation_id = "closeAccount",delete, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read, or `*`", pattern = r#"^(\*|"[0-9]+")$"#)),
     security(("session" = [])),
     responses(
         (status = 200, description = "Closed", body = AccountDto, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Balance not zero (`account_not_empty`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The ETag does not match (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Frozen or already closed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn close<S: Store, C: Clock>(
@@ -213,20 +219,21 @@ async fn set_frozen<S: Store, C: Clock>(
 }
 
 /// Freeze an active account (tellers, admins): it can neither send nor receive money.
-#[utoipa::path(post, path = "/v1/accounts/{id}/freeze", tag = "accounts",
+#[utoipa::path(
+    operation_id = "freezeAccount",post, path = "/v1/accounts/{id}/freeze", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id")),
     request_body = FreezeBody,
     security(("session" = [])),
     responses(
-        (status = 200, body = AccountDto, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn freeze<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -238,20 +245,21 @@ pub async fn freeze<S: Store, C: Clock>(
 }
 
 /// Unfreeze a frozen account (tellers, admins).
-#[utoipa::path(post, path = "/v1/accounts/{id}/unfreeze", tag = "accounts",
+#[utoipa::path(
+    operation_id = "unfreezeAccount",post, path = "/v1/accounts/{id}/unfreeze", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id")),
     request_body = FreezeBody,
     security(("session" = [])),
     responses(
-        (status = 200, body = AccountDto, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not frozen", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn unfreeze<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -263,13 +271,14 @@ pub async fn unfreeze<S: Store, C: Clock>(
 }
 
 /// Current balance, available balance and pending holds.
-#[utoipa::path(get, path = "/v1/accounts/{id}/balance", tag = "accounts",
+#[utoipa::path(
+    operation_id = "getAccountBalance",get, path = "/v1/accounts/{id}/balance", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id")),
     security(("session" = [])),
     responses(
-        (status = 200, body = BalanceDto),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = BalanceDto),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn balance<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,

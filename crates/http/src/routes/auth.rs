@@ -50,16 +50,18 @@ where
 }
 
 /// Log in: sets the session cookie and returns the CSRF token.
-#[utoipa::path(post, path = "/auth/login", tag = "auth",
+#[utoipa::path(
+    operation_id = "login",post, path = "/auth/login", tag = "auth",
     request_body = LoginBody,
     security(()),
     responses(
         (status = 200, description = "Logged in; the session is in `Set-Cookie`", body = LoginDto,
             headers(("Set-Cookie" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown user or wrong password", body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures for this account or address", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = String))),
     ))]
@@ -102,11 +104,12 @@ pub async fn login<S: Store, C: Clock>(
 }
 
 /// Log out: ends the session on the server and clears the cookie.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+#[utoipa::path(
+    operation_id = "logout",post, path = "/auth/logout", tag = "auth",
     security(("session" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing or wrong X-CSRF-Token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn logout<S: Store, C: Clock>(

@@ -27,18 +27,19 @@ fn customer_response(status: StatusCode, customer: coffre_domain::Customer) -> R
 }
 
 /// Sign up (public), or register a customer at a teller's desk.
-#[utoipa::path(post, path = "/v1/customers", tag = "customers",
+#[utoipa::path(
+    operation_id = "signUp",post, path = "/v1/customers", tag = "customers",
     request_body = SignUpBody,
     security((), ("session" = [])),
     responses(
         (status = 201, description = "Signed up; KYC pending", body = CustomerDto,
             headers(("Location" = String), ("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "E-mail already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn sign_up<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -51,11 +52,12 @@ pub async fn sign_up<S: Store, C: Clock>(
 }
 
 /// The logged-in customer's own record.
-#[utoipa::path(get, path = "/v1/customers/me", tag = "customers",
+#[utoipa::path(
+    operation_id = "getMyCustomer",get, path = "/v1/customers/me", tag = "customers",
     security(("session" = [])),
     responses(
-        (status = 200, body = CustomerDto, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = CustomerDto, headers(("ETag" = String))),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Staff users are not customers", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn me<S: Store, C: Clock>(
@@ -67,13 +69,14 @@ pub async fn me<S: Store, C: Clock>(
 }
 
 /// A customer (the customer themself, or staff).
-#[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers",
+#[utoipa::path(
+    operation_id = "getCustomer",get, path = "/v1/customers/{id}", tag = "customers",
     params(("id" = uuid::Uuid, Path, description = "Customer id")),
     security(("session" = [])),
     responses(
-        (status = 200, body = CustomerDto, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = CustomerDto, headers(("ETag" = String))),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -85,14 +88,15 @@ pub async fn get<S: Store, C: Clock>(
 }
 
 /// List customers (staff).
-#[utoipa::path(get, path = "/v1/customers", tag = "customers",
+#[utoipa::path(
+    operation_id = "listCustomers",get, path = "/v1/customers", tag = "customers",
     params(CustomerListQuery),
     security(("session" = [])),
     responses(
-        (status = 200, body = PageDto<CustomerDto>, headers(("Link" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = PageDto<CustomerDto>, headers(("Link" = String))),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -118,17 +122,21 @@ pub async fn list<S: Store, C: Clock>(
 }
 
 /// Record a manual KYC decision (tellers); on `VERIFIED`, pending accounts become active.
-#[utoipa::path(post, path = "/v1/customers/{id}/kyc", tag = "customers",
+#[utoipa::path(
+    operation_id = "decideKyc",post, path = "/v1/customers/{id}/kyc", tag = "customers",
     params(("id" = uuid::Uuid, Path, description = "Customer id")),
     request_body = KycBody,
     security(("session" = [])),
     responses(
-        (status = 200, body = CustomerDto, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = CustomerDto, headers(("ETag" = String))),
+        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "KYC already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn decide_kyc<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,

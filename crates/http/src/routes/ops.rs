@@ -18,17 +18,19 @@ pub struct HealthDto {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/health/live", tag = "operations", security(()),
-    responses((status = 200, body = HealthDto)))]
+#[utoipa::path(
+    operation_id = "healthLive",get, path = "/health/live", tag = "operations", security(()),
+    responses((status = 200, description = "Success", body = HealthDto)))]
 pub async fn live() -> axum::Json<HealthDto> {
     axum::Json(HealthDto { status: "ok" })
 }
 
 /// Every dependency (the database) answers; 503 otherwise.
-#[utoipa::path(get, path = "/health/ready", tag = "operations", security(()),
+#[utoipa::path(
+    operation_id = "healthReady",get, path = "/health/ready", tag = "operations", security(()),
     responses(
-        (status = 200, body = HealthDto),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Success", body = HealthDto),
+        (status = 503, description = "Unavailable (`service_unavailable`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn ready<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -38,7 +40,8 @@ pub async fn ready<S: Store, C: Clock>(
 }
 
 /// Prometheus metrics (text exposition format).
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+#[utoipa::path(
+    operation_id = "metrics",get, path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics<S: Store, C: Clock>(State(state): State<AppState<S, C>>) -> Response {
     let body = state.metrics.render();
@@ -54,7 +57,8 @@ pub async fn metrics<S: Store, C: Clock>(State(state): State<AppState<S, C>>) ->
 }
 
 /// This API's OpenAPI 3.1 description.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
+#[utoipa::path(
+    operation_id = "openapi",get, path = "/openapi.json", tag = "operations", security(()),
     responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
 pub async fn openapi() -> Response {
     let body = crate::openapi::document_json();
@@ -72,7 +76,8 @@ pub async fn openapi() -> Response {
 pub const DOCS_UI_PATH: &str = "/docs/ui";
 
 /// Interactive documentation (Swagger UI).
-#[utoipa::path(get, path = "/docs", tag = "operations", security(()),
+#[utoipa::path(
+    operation_id = "docs",get, path = "/docs", tag = "operations", security(()),
     responses((status = 303, description = "Redirect to the Swagger UI page at `/docs/ui/`")))]
 pub async fn docs() -> Response {
     (
