@@ -10,6 +10,7 @@ pub mod extract;
 pub mod metrics_recorder;
 pub mod middleware;
 pub mod openapi;
+pub mod problem_responses;
 pub mod routes;
 pub mod state;
 

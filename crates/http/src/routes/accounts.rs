@@ -15,6 +15,10 @@ use crate::dto::page::{PageDto, link_header};
 use crate::error::{ApiError, Problem};
 use crate::extract::if_match::etag;
 use crate::extract::{Caller, IdPath, IfMatch, Json, Query};
+use crate::problem_responses::{
+    BadRequest, Forbidden, InvalidQuery, JsonBodyErrors, NotFound, PreconditionFailed,
+    Unauthenticated,
+};
 use crate::state::AppState;
 
 /// An account with its `ETag` (and `Location` when just created).
@@ -35,15 +39,10 @@ fn account_response(status: StatusCode, account: Account) -> Response {
     request_body = OpenAccountBody,
     security(("session" = [])),
     responses(
-        (status = 201, description = "Created", body = AccountDto, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Account opened", body = AccountDto, headers(("Location" = String), ("ETag" = String))),
         (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "KYC rejected, or a second Livret A", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, Unauthenticated, Forbidden,
     ))]
 pub async fn open<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -63,10 +62,8 @@ pub async fn open<S: Store, C: Clock>(
     params(AccountListQuery),
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = PageDto<AccountDto>, headers(("Link" = String))),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of accounts", body = PageDto<AccountDto>, headers(("Link" = String))),
+        Unauthenticated, Forbidden, InvalidQuery,
     ))]
 pub async fn list<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -96,9 +93,8 @@ pub async fn list<S: Store, C: Clock>(
     params(("id" = uuid::Uuid, Path, description = "Account id")),
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
+        Unauthenticated, NotFound,
     ))]
 pub async fn get<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -117,15 +113,8 @@ pub async fn get<S: Store, C: Clock>(
     request_body = PatchAccountBody,
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The ETag does not match (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
+        JsonBodyErrors, Unauthenticated, Forbidden, NotFound, PreconditionFailed,
     ))]
 pub async fn patch<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -150,15 +139,8 @@ pub async fn patch<S: Store, C: Clock>(
     request_body = PutAccountBody,
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The ETag does not match (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
+        JsonBodyErrors, Unauthenticated, Forbidden, NotFound, PreconditionFailed,
     ))]
 pub async fn put<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -183,13 +165,9 @@ pub async fn put<S: Store, C: Clock>(
     security(("session" = [])),
     responses(
         (status = 200, description = "Closed", body = AccountDto, headers(("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Balance not zero (`account_not_empty`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The ETag does not match (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Frozen or already closed", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthenticated, Forbidden, NotFound, PreconditionFailed,
     ))]
 pub async fn close<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -225,15 +203,9 @@ async fn set_frozen<S: Store, C: Clock>(
     request_body = FreezeBody,
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
         (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, Unauthenticated, Forbidden, NotFound,
     ))]
 pub async fn freeze<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -251,15 +223,9 @@ pub async fn freeze<S: Store, C: Clock>(
     request_body = FreezeBody,
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = AccountDto, headers(("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
         (status = 409, description = "Not frozen", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, Unauthenticated, Forbidden, NotFound,
     ))]
 pub async fn unfreeze<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -276,9 +242,8 @@ pub async fn unfreeze<S: Store, C: Clock>(
     params(("id" = uuid::Uuid, Path, description = "Account id")),
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = BalanceDto),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The balances", body = BalanceDto),
+        Unauthenticated, NotFound,
     ))]
 pub async fn balance<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,

@@ -11,6 +11,7 @@ use crate::dto::timestamp;
 use crate::error::{ApiError, Problem};
 use crate::extract::caller::{client_ip, cookie};
 use crate::extract::{Json, Session};
+use crate::problem_responses::{JsonBodyErrors, Unauthenticated};
 use crate::state::AppState;
 
 /// Client address, from the connection (the throttle key).
@@ -57,13 +58,10 @@ where
     responses(
         (status = 200, description = "Logged in; the session is in `Set-Cookie`", body = LoginDto,
             headers(("Set-Cookie" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown user or wrong password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures for this account or address", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = String))),
+        JsonBodyErrors,
     ))]
 pub async fn login<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -109,8 +107,8 @@ pub async fn login<S: Store, C: Clock>(
     security(("session" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing or wrong X-CSRF-Token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     ))]
 pub async fn logout<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,

@@ -12,6 +12,9 @@ use crate::dto::page::{PageDto, link_header};
 use crate::error::{ApiError, Problem};
 use crate::extract::if_match::etag;
 use crate::extract::{Caller, IdPath, Json, MaybeCaller, Query};
+use crate::problem_responses::{
+    Forbidden, InvalidQuery, JsonBodyErrors, NotFound, Unauthenticated,
+};
 use crate::state::AppState;
 
 /// A customer with its `ETag`.
@@ -34,12 +37,8 @@ fn customer_response(status: StatusCode, customer: coffre_domain::Customer) -> R
     responses(
         (status = 201, description = "Signed up; KYC pending", body = CustomerDto,
             headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "E-mail already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, Unauthenticated, Forbidden,
     ))]
 pub async fn sign_up<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -56,9 +55,9 @@ pub async fn sign_up<S: Store, C: Clock>(
     operation_id = "getMyCustomer",get, path = "/v1/customers/me", tag = "customers",
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = CustomerDto, headers(("ETag" = String))),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The customer", body = CustomerDto, headers(("ETag" = String))),
         (status = 404, description = "Staff users are not customers", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     ))]
 pub async fn me<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -74,9 +73,8 @@ pub async fn me<S: Store, C: Clock>(
     params(("id" = uuid::Uuid, Path, description = "Customer id")),
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = CustomerDto, headers(("ETag" = String))),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The customer", body = CustomerDto, headers(("ETag" = String))),
+        Unauthenticated, NotFound,
     ))]
 pub async fn get<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -93,10 +91,8 @@ pub async fn get<S: Store, C: Clock>(
     params(CustomerListQuery),
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = PageDto<CustomerDto>, headers(("Link" = String))),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of customers", body = PageDto<CustomerDto>, headers(("Link" = String))),
+        Unauthenticated, Forbidden, InvalidQuery,
     ))]
 pub async fn list<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -128,15 +124,9 @@ pub async fn list<S: Store, C: Clock>(
     request_body = KycBody,
     security(("session" = [])),
     responses(
-        (status = 200, description = "Success", body = CustomerDto, headers(("ETag" = String))),
-        (status = 400, description = "Malformed request (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such resource, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The customer", body = CustomerDto, headers(("ETag" = String))),
         (status = 409, description = "KYC already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors, Unauthenticated, Forbidden, NotFound,
     ))]
 pub async fn decide_kyc<S: Store, C: Clock>(
     State(state): State<AppState<S, C>>,

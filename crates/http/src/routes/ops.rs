@@ -20,7 +20,7 @@ pub struct HealthDto {
 /// The process is up.
 #[utoipa::path(
     operation_id = "healthLive",get, path = "/health/live", tag = "operations", security(()),
-    responses((status = 200, description = "Success", body = HealthDto)))]
+    responses((status = 200, description = "Healthy", body = HealthDto)))]
 pub async fn live() -> axum::Json<HealthDto> {
     axum::Json(HealthDto { status: "ok" })
 }
@@ -29,7 +29,7 @@ pub async fn live() -> axum::Json<HealthDto> {
 #[utoipa::path(
     operation_id = "healthReady",get, path = "/health/ready", tag = "operations", security(()),
     responses(
-        (status = 200, description = "Success", body = HealthDto),
+        (status = 200, description = "Healthy", body = HealthDto),
         (status = 503, description = "Unavailable (`service_unavailable`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn ready<S: Store, C: Clock>(

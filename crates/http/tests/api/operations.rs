@@ -6,9 +6,12 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::both_engines;
-use crate::helpers::{STAFF_PASSWORD, TELLER, TestApp, spawn_app_with, test_settings};
+use crate::helpers::{
+    STAFF_PASSWORD, TELLER, TestApp, assert_problem, spawn_app_with, test_settings,
+};
 
 both_engines!(
+    a_request_running_past_the_timeout_is_answered_503,
     over_tls_cookies_are_secure_and_host_prefixed_and_hsts_is_sent,
     cors_answers_allow_listed_origins_only,
     health_endpoints_answer,
@@ -199,5 +202,28 @@ async fn cors_answers_allow_listed_origins_only(app: TestApp) -> anyhow::Result<
             .headers()
             .contains_key("access-control-allow-origin")
     );
+    Ok(())
+}
+
+async fn a_request_running_past_the_timeout_is_answered_503(app: TestApp) -> anyhow::Result<()> {
+    // Verifying a password is slow on purpose (argon2id, 19 MiB): far longer than 1 ms.
+    let settings = coffre_http::HttpSettings {
+        request_timeout: std::time::Duration::from_millis(1),
+        ..test_settings()
+    };
+    let slow = spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock).await?;
+    let response = slow
+        .anonymous()
+        .post(
+            "/auth/login",
+            &serde_json::json!({"username": TELLER, "password": STAFF_PASSWORD}),
+        )
+        .await?;
+    assert_problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await?;
     Ok(())
 }

@@ -1,0 +1,94 @@
+//! Reusable OpenAPI descriptions of the problem responses many operations share, so that each
+//! handler's annotation lists only what is specific to it. The types are never built: they
+//! exist for their `IntoResponses` implementations.
+
+use utoipa::IntoResponses;
+
+use crate::error::Problem;
+
+/// 401 `unauthenticated`.
+#[derive(IntoResponses)]
+#[response(
+    status = 401,
+    description = "Not authenticated (`unauthenticated`)",
+    content_type = "application/problem+json"
+)]
+pub struct Unauthenticated(#[to_schema] pub Problem);
+
+/// 403 `forbidden`.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "Your role does not allow this, or the CSRF token is missing (`forbidden`)",
+    content_type = "application/problem+json"
+)]
+pub struct Forbidden(#[to_schema] pub Problem);
+
+/// 404 `not_found`.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such resource, or not yours (`not_found`)",
+    content_type = "application/problem+json"
+)]
+pub struct NotFound(#[to_schema] pub Problem);
+
+/// 400 `malformed_request` (a header that cannot be parsed).
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "Malformed request (`malformed_request`)",
+    content_type = "application/problem+json"
+)]
+pub struct BadRequest(#[to_schema] pub Problem);
+
+/// 412 `precondition_failed`.
+#[derive(IntoResponses)]
+#[response(
+    status = 412,
+    description = "The ETag does not match (`precondition_failed`)",
+    content_type = "application/problem+json"
+)]
+pub struct PreconditionFailed(#[to_schema] pub Problem);
+
+/// What any operation with a JSON body can answer: 400, 413, 415, 422.
+#[derive(IntoResponses)]
+pub enum JsonBodyErrors {
+    /// 400.
+    #[response(
+        status = 400,
+        description = "Unparseable JSON or header (`malformed_request`)",
+        content_type = "application/problem+json"
+    )]
+    Malformed(#[to_schema] Problem),
+    /// 413.
+    #[response(
+        status = 413,
+        description = "Body too large (`payload_too_large`)",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(#[to_schema] Problem),
+    /// 415.
+    #[response(
+        status = 415,
+        description = "Body is not JSON (`unsupported_media_type`)",
+        content_type = "application/problem+json"
+    )]
+    NotJson(#[to_schema] Problem),
+    /// 422.
+    #[response(
+        status = 422,
+        description = "Invalid, missing or unknown fields (`validation_failed` and the business codes)",
+        content_type = "application/problem+json"
+    )]
+    Invalid(#[to_schema] Problem),
+}
+
+/// 422 on operations without a body (invalid query parameters).
+#[derive(IntoResponses)]
+#[response(
+    status = 422,
+    description = "Invalid query parameters (`validation_failed`)",
+    content_type = "application/problem+json"
+)]
+pub struct InvalidQuery(#[to_schema] pub Problem);
