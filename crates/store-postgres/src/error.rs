@@ -1,6 +1,11 @@
 //! Turning PostgreSQL's errors into the port's meanings: nothing from sqlx crosses the port.
+//!
+//! Only what PostgreSQL's own errors mean is read here; the driver's failures and the
+//! wrapping are shared with SQLite in `coffre-store-sql`.
 
 use coffre_app::ports::{ConflictKind, StoreError};
+use coffre_store_sql::error::DatabaseErrorMeaning;
+use sqlx::error::DatabaseError;
 
 /// SQLSTATE of a unique violation.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -24,31 +29,25 @@ fn means_unavailable(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "53300" | "57P01" | "57P02" | "57P03")
 }
 
+/// What PostgreSQL's own error means, by its SQLSTATE: a uniqueness rule the port knows (by
+/// the constraint's name), or a server that cannot serve us now.
+fn read_database_error(database: &dyn DatabaseError) -> DatabaseErrorMeaning {
+    let code = database.code().unwrap_or_default();
+    if code == UNIQUE_VIOLATION {
+        if let Some(kind) = database.constraint().and_then(conflict_kind) {
+            return DatabaseErrorMeaning::Conflict(kind);
+        }
+    }
+    if means_unavailable(&code) {
+        DatabaseErrorMeaning::Unavailable
+    } else {
+        DatabaseErrorMeaning::Other
+    }
+}
+
 /// Classifies a failed step; `action` says what was being done ("failed to insert customer").
 pub(crate) fn classify(error: sqlx::Error, action: &'static str) -> StoreError {
-    let mut unavailable = matches!(
-        error,
-        sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed
-    );
-    if let sqlx::Error::Database(database) = &error {
-        let code = database.code().unwrap_or_default();
-        if code == UNIQUE_VIOLATION {
-            if let Some(kind) = database.constraint().and_then(conflict_kind) {
-                return StoreError::Conflict(kind);
-            }
-        }
-        unavailable = means_unavailable(&code);
-    }
-    let error = anyhow::Error::new(error).context(action);
-    if unavailable {
-        StoreError::Unavailable(error)
-    } else {
-        StoreError::Unknown(error)
-    }
+    coffre_store_sql::error::classify(error, action, read_database_error)
 }
 
 /// `.store_context("failed to ...")` on a sqlx result: classifies the error with its context.

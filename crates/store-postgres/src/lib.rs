@@ -9,7 +9,6 @@
 mod accounts;
 mod customers;
 mod error;
-mod rows;
 mod sessions;
 mod store;
 mod throttle;

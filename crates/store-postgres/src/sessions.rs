@@ -2,11 +2,12 @@
 
 use coffre_app::ports::{SessionRecord, StoreError, UserRecord};
 use coffre_domain::Username;
+use coffre_store_sql::rows::{SessionUserRow, UserRow};
+use coffre_store_sql::writes::stored_instant;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
-use crate::rows::{SessionUserRow, UserRow, stored_instant};
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(

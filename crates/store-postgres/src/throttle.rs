@@ -1,13 +1,12 @@
 //! Failed-login bookkeeping per key.
 
 use coffre_app::ports::{StoreError, ThrottleState};
+use coffre_store_sql::rows::ThrottleRow;
+use coffre_store_sql::throttle::{check_key_count, states_in_key_order};
+use coffre_store_sql::writes::normalise_throttle;
 use sqlx::PgPool;
 
 use crate::error::StoreContext;
-use crate::rows::{ThrottleRow, normalise_throttle};
-
-/// At most this many keys per read: a login checks two (the account and the address).
-const MAX_KEYS: usize = 64;
 
 /// The first half of the two-part advisory lock key that serializes updates of one throttle
 /// key, so that throttle locks never collide with other advisory locks ("thr" in ASCII).
@@ -21,12 +20,7 @@ pub(crate) async fn states(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    if keys.len() > MAX_KEYS {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "asked for {} throttle keys at once, at most {MAX_KEYS} are allowed",
-            keys.len()
-        )));
-    }
+    check_key_count(keys)?;
     let rows: Vec<ThrottleRow> = sqlx::query_as(
         "SELECT key, failures, window_started_at, locked_until FROM login_throttle WHERE key = ANY($1)",
     )
@@ -34,12 +28,7 @@ pub(crate) async fn states(
     .fetch_all(pool)
     .await
     .store_context("failed to read throttle states")?;
-    let mut found = std::collections::HashMap::with_capacity(rows.len());
-    for row in rows {
-        let key = row.key().to_owned();
-        found.insert(key, ThrottleState::try_from(row)?);
-    }
-    Ok(keys.iter().map(|key| found.get(key).copied()).collect())
+    states_in_key_order(keys, rows)
 }
 
 /// Locks the key, computes its next state and stores it.

@@ -3,13 +3,16 @@
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{AccountFilter, StoreError};
 use coffre_domain::{Account, AccountId, Customer, CustomerId};
+use coffre_store_sql::listing::{page_of, sql_offset};
+use coffre_store_sql::rows::{AccountRow, convert_all};
+use coffre_store_sql::writes::{
+    account_to_insert, account_to_update, check_same_accounts, check_updated_under_lock,
+};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::customers;
 use crate::error::StoreContext;
-use crate::rows::{
-    AccountRow, convert_all, instant_text, normalise_account, optional_instant_text,
-};
+use crate::instants::{instant_text, optional_instant_text};
 
 /// The `accounts` columns an [`AccountRow`] reads, as a literal for `concat!`.
 macro_rules! account_columns {
@@ -75,14 +78,7 @@ where
         .await
         .store_context("failed to begin account insert")?;
     let customer = customers::fetch(&mut tx, customer_id).await?;
-    let mut account = build(&customer)?;
-    if account.customer_id != customer_id {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "an account was built for another customer"
-        ))
-        .into());
-    }
-    normalise_account(&mut account);
+    let account = account_to_insert(build(&customer)?, customer_id)?;
     sqlx::query(
         "INSERT INTO accounts (id, customer_id, iban, bic, type, status, currency, nickname, status_reason, \
          balance_minor, overdraft_limit_minor, version, created_at, updated_at, closed_at) \
@@ -144,7 +140,7 @@ pub(crate) async fn list(
     filter: &AccountFilter,
     page: PageRequest,
 ) -> Result<Page<Account>, StoreError> {
-    let offset = i64::try_from(page.offset()).map_err(|e| StoreError::Unknown(e.into()))?;
+    let offset = sql_offset(page)?;
     let mut tx = read
         .begin()
         .await
@@ -176,11 +172,7 @@ pub(crate) async fn list(
     tx.commit()
         .await
         .store_context("failed to end account list")?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).map_err(|e| StoreError::Unknown(e.into()))?,
-        request: page,
-    })
+    page_of(items, total, page)
 }
 
 /// Locks the account (the single writer holds the database), lets `change` modify it, and
@@ -211,11 +203,7 @@ pub(crate) async fn write_back_all(
     before: Vec<Account>,
     after: Vec<Account>,
 ) -> Result<(), StoreError> {
-    if before.len() != after.len() {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "a customer update added or removed accounts"
-        )));
-    }
+    check_same_accounts(&before, &after)?;
     for (before, after) in before.into_iter().zip(after) {
         write_back(conn, before, after).await?;
     }
@@ -223,30 +211,16 @@ pub(crate) async fn write_back_all(
 }
 
 /// Writes `after` over `before` if its version changed, and returns what is now stored. Only
-/// the fields an account's life changes are written; its identity (owner, IBAN, BIC, type,
-/// currency, creation time) is fixed at opening, and a closure that changes it is a bug.
+/// the fields an account's life changes are written: its identity is fixed at opening (see
+/// [`account_to_update`]).
 async fn write_back(
     conn: &mut SqliteConnection,
     before: Account,
-    mut after: Account,
+    after: Account,
 ) -> Result<Account, StoreError> {
-    if after.version == before.version {
+    let Some(after) = account_to_update(&before, after)? else {
         return Ok(before);
-    }
-    let same_identity = after.id == before.id
-        && after.customer_id == before.customer_id
-        && after.iban == before.iban
-        && after.bic == before.bic
-        && after.account_type == before.account_type
-        && after.currency == before.currency
-        && after.created_at == before.created_at;
-    if !same_identity {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "an update changed the identity of account {}",
-            before.id
-        )));
-    }
-    normalise_account(&mut after);
+    };
     let updated = sqlx::query(
         "UPDATE accounts SET status = ?, nickname = ?, status_reason = ?, balance_minor = ?, \
          overdraft_limit_minor = ?, version = ?, updated_at = ?, closed_at = ? WHERE id = ? AND version = ?",
@@ -264,11 +238,6 @@ async fn write_back(
     .execute(conn)
     .await
     .store_context("failed to update account")?;
-    if updated.rows_affected() != 1 {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "account {} changed under its lock",
-            after.id
-        )));
-    }
+    check_updated_under_lock(updated.rows_affected(), "account", after.id)?;
     Ok(after)
 }

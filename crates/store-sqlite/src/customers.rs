@@ -3,10 +3,13 @@
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{CustomerFilter, StoreError, UserRecord};
 use coffre_domain::{Account, Customer, CustomerId};
+use coffre_store_sql::listing::{like_pattern, page_of, search_text, sql_offset};
+use coffre_store_sql::rows::{CustomerRow, convert_all};
+use coffre_store_sql::writes::{check_updated_under_lock, customer_to_update, normalise_customer};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::error::StoreContext;
-use crate::rows::{CustomerRow, convert_all, instant_text, normalise_customer, search_text};
+use crate::instants::instant_text;
 use crate::{accounts, sessions};
 
 /// The `customers` columns a [`CustomerRow`] reads, as a literal for `concat!`.
@@ -105,20 +108,6 @@ fn push_filter(query: &mut QueryBuilder<Sqlite>, filter: &CustomerFilter) {
     }
 }
 
-/// `%text%`, with LIKE's own wildcards in `text` escaped so that they match themselves.
-pub(crate) fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// Lists customers newest first; the count and the page come from one read transaction, hence
 /// one snapshot of the WAL.
 pub(crate) async fn list(
@@ -126,7 +115,7 @@ pub(crate) async fn list(
     filter: &CustomerFilter,
     page: PageRequest,
 ) -> Result<Page<Customer>, StoreError> {
-    let offset = i64::try_from(page.offset()).map_err(|e| StoreError::Unknown(e.into()))?;
+    let offset = sql_offset(page)?;
     let mut tx = read
         .begin()
         .await
@@ -158,11 +147,7 @@ pub(crate) async fn list(
     tx.commit()
         .await
         .store_context("failed to end customer list")?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).map_err(|e| StoreError::Unknown(e.into()))?,
-        request: page,
-    })
+    page_of(items, total, page)
 }
 
 /// Locks the customer and their accounts (the single writer holds the database), lets
@@ -193,22 +178,16 @@ where
     Ok(customer)
 }
 
-/// Writes `after` over `before` if its version changed, and returns what is now stored.
+/// Writes `after` over `before` if its version changed (see [`customer_to_update`]), and
+/// returns what is now stored.
 async fn write_back(
     conn: &mut SqliteConnection,
     before: Customer,
-    mut after: Customer,
+    after: Customer,
 ) -> Result<Customer, StoreError> {
-    if after.version == before.version {
-        // No version bump, no change: what is stored is still `before`.
+    let Some(after) = customer_to_update(&before, after)? else {
         return Ok(before);
-    }
-    if after.id != before.id || after.created_at != before.created_at {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "a customer update changed the customer's id or creation time"
-        )));
-    }
-    normalise_customer(&mut after);
+    };
     let updated = sqlx::query(
         "UPDATE customers SET first_name = ?, last_name = ?, email = ?, birth_date = ?, address_line1 = ?, \
          address_line2 = ?, address_postal_code = ?, address_city = ?, address_country = ?, kyc_status = ?, \
@@ -233,11 +212,6 @@ async fn write_back(
     .execute(conn)
     .await
     .store_context("failed to update customer")?;
-    if updated.rows_affected() != 1 {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "customer {} changed under its lock",
-            after.id
-        )));
-    }
+    check_updated_under_lock(updated.rows_affected(), "customer", after.id)?;
     Ok(after)
 }

@@ -1,6 +1,11 @@
 //! Turning SQLite's errors into the port's meanings: nothing from sqlx crosses the port.
+//!
+//! Only what SQLite's own errors mean is read here; the driver's failures and the wrapping
+//! are shared with PostgreSQL in `coffre-store-sql`.
 
 use coffre_app::ports::{ConflictKind, StoreError};
+use coffre_store_sql::error::DatabaseErrorMeaning;
+use sqlx::error::DatabaseError;
 
 /// SQLite's primary result codes for "another connection holds the lock" (`SQLITE_BUSY`,
 /// `SQLITE_LOCKED`): after the busy timeout, the database is as good as unavailable.
@@ -22,35 +27,29 @@ fn conflict_kind(message: &str) -> Option<ConflictKind> {
     }
 }
 
+/// What SQLite's own error means: a uniqueness rule the port knows, or the lock still held by
+/// another connection after the busy timeout.
+fn read_database_error(database: &dyn DatabaseError) -> DatabaseErrorMeaning {
+    if database.is_unique_violation() {
+        if let Some(kind) = conflict_kind(database.message()) {
+            return DatabaseErrorMeaning::Conflict(kind);
+        }
+    }
+    // Extended result codes carry the primary code in their low byte.
+    let primary_code = database
+        .code()
+        .and_then(|code| code.parse::<i64>().ok())
+        .map(|code| code & 0xff);
+    if primary_code.is_some_and(|code| BUSY_CODES.contains(&code)) {
+        DatabaseErrorMeaning::Unavailable
+    } else {
+        DatabaseErrorMeaning::Other
+    }
+}
+
 /// Classifies a failed step; `action` says what was being done ("failed to insert customer").
 pub(crate) fn classify(error: sqlx::Error, action: &'static str) -> StoreError {
-    if let sqlx::Error::Database(database) = &error {
-        if database.is_unique_violation() {
-            if let Some(kind) = conflict_kind(database.message()) {
-                return StoreError::Conflict(kind);
-            }
-        }
-        let primary_code = database
-            .code()
-            .and_then(|code| code.parse::<i64>().ok())
-            .map(|code| code & 0xff);
-        if primary_code.is_some_and(|code| BUSY_CODES.contains(&code)) {
-            return StoreError::Unavailable(anyhow::Error::new(error).context(action));
-        }
-    }
-    let unavailable = matches!(
-        error,
-        sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::WorkerCrashed
-    );
-    let error = anyhow::Error::new(error).context(action);
-    if unavailable {
-        StoreError::Unavailable(error)
-    } else {
-        StoreError::Unknown(error)
-    }
+    coffre_store_sql::error::classify(error, action, read_database_error)
 }
 
 /// `.store_context("failed to ...")` on a sqlx result: classifies the error with its context.

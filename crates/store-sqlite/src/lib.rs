@@ -10,7 +10,7 @@
 mod accounts;
 mod customers;
 mod error;
-mod rows;
+mod instants;
 mod sessions;
 mod store;
 mod throttle;

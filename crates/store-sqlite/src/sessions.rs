@@ -2,11 +2,12 @@
 
 use coffre_app::ports::{SessionRecord, StoreError, UserRecord};
 use coffre_domain::Username;
+use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
-use crate::rows::{SessionUserRow, UserRow, instant_text};
+use crate::instants::instant_text;
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(

@@ -1,13 +1,13 @@
 //! Failed-login bookkeeping per key.
 
 use coffre_app::ports::{StoreError, ThrottleState};
+use coffre_store_sql::rows::ThrottleRow;
+use coffre_store_sql::throttle::{check_key_count, states_in_key_order};
+use coffre_store_sql::writes::normalise_throttle;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::error::StoreContext;
-use crate::rows::{ThrottleRow, instant_text, normalise_throttle, optional_instant_text};
-
-/// At most this many keys per read: a login checks two (the account and the address).
-const MAX_KEYS: usize = 64;
+use crate::instants::{instant_text, optional_instant_text};
 
 /// Reads the state of each key, in the order of `keys`; a missing key has none.
 pub(crate) async fn states(
@@ -17,12 +17,7 @@ pub(crate) async fn states(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    if keys.len() > MAX_KEYS {
-        return Err(StoreError::Unknown(anyhow::anyhow!(
-            "asked for {} throttle keys at once, at most {MAX_KEYS} are allowed",
-            keys.len()
-        )));
-    }
+    check_key_count(keys)?;
     let mut query = QueryBuilder::<Sqlite>::new(
         "SELECT key, failures, window_started_at, locked_until FROM login_throttle WHERE key IN (",
     );
@@ -36,12 +31,7 @@ pub(crate) async fn states(
         .fetch_all(read)
         .await
         .store_context("failed to read throttle states")?;
-    let mut found = std::collections::HashMap::with_capacity(rows.len());
-    for row in rows {
-        let key = row.key().to_owned();
-        found.insert(key, ThrottleState::try_from(row)?);
-    }
-    Ok(keys.iter().map(|key| found.get(key).copied()).collect())
+    states_in_key_order(keys, rows)
 }
 
 /// Locks the key (the single writer holds the database), computes its next state and stores it.

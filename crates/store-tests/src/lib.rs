@@ -35,7 +35,7 @@ pub async fn fresh_sqlite_url() -> anyhow::Result<(String, tempfile::TempDir)> {
 /// migrated store, and whatever must stay alive as long as it (a temporary directory, or `()`).
 /// The invoking crate needs `tokio` and `anyhow`.
 ///
-/// ```ignore
+/// ```text
 /// async fn fresh_store() -> anyhow::Result<(SqliteStore, tempfile::TempDir)> { ... }
 /// coffre_store_tests::contract_tests!(fresh_store);
 /// ```

@@ -1,4 +1,10 @@
-//! Rows as SQLite returns them, and their fallible conversion into domain values.
+//! Rows as a query returns them, on either engine, and their fallible conversion into domain
+//! values.
+//!
+//! The structs derive [`sqlx::FromRow`] generically over the row type: they decode on any
+//! database whose driver decodes their field types, which both engines' do. SQLite keeps
+//! instants as text, and its driver parses that text back into an [`OffsetDateTime`], so the
+//! same struct reads both engines; only the writing side formats instants per engine.
 //!
 //! Every stored string is parsed back through the domain's constructors, so a row that a
 //! migration, a manual edit or a bug left invalid becomes a [`StoreError::Unknown`] naming the
@@ -11,57 +17,17 @@ use coffre_domain::{
     Account, AccountId, AccountStatus, AccountType, Address, Bic, Currency, Customer, CustomerId,
     Email, Iban, KycStatus, PersonName, Role, UserId, Username,
 };
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
-
-/// The one text form of an instant in this database: fixed width and UTC, so that text order
-/// is time order, with the microsecond precision PostgreSQL also keeps.
-const INSTANT_FORMAT: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-
-/// An instant as this store keeps it: in UTC, truncated to the microsecond. Values handed back
-/// to callers go through this too, so that what a method returns is what a later read returns.
-pub(crate) fn stored_instant(instant: OffsetDateTime) -> OffsetDateTime {
-    instant.to_offset(UtcOffset::UTC).truncate_to_microsecond()
-}
-
-/// The text written for an instant (see [`INSTANT_FORMAT`]).
-pub(crate) fn instant_text(instant: OffsetDateTime) -> Result<String, StoreError> {
-    stored_instant(instant)
-        .format(INSTANT_FORMAT)
-        .map_err(|error| {
-            StoreError::Unknown(anyhow::Error::new(error).context("failed to format an instant"))
-        })
-}
-
-/// The text written for an optional instant.
-pub(crate) fn optional_instant_text(
-    instant: Option<OffsetDateTime>,
-) -> Result<Option<String>, StoreError> {
-    instant.map(instant_text).transpose()
-}
 
 /// A row that does not hold a valid domain value.
 fn corrupt(table: &str, id: impl std::fmt::Display, column: &str) -> StoreError {
     StoreError::Unknown(anyhow::anyhow!("{table} row {id} has an invalid {column}"))
 }
 
-/// Lower-cased "first last email": what the customer list's `q` searches.
-pub(crate) fn search_text(customer: &Customer) -> String {
-    format!(
-        "{} {} {}",
-        customer.first_name.as_str(),
-        customer.last_name.as_str(),
-        customer.email.as_str()
-    )
-    .to_lowercase()
-}
-
 /// A `customers` row.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct CustomerRow {
+pub struct CustomerRow {
     id: Uuid,
     first_name: String,
     last_name: String,
@@ -113,7 +79,7 @@ impl TryFrom<CustomerRow> for Customer {
 
 /// An `accounts` row.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct AccountRow {
+pub struct AccountRow {
     id: Uuid,
     customer_id: Uuid,
     iban: String,
@@ -160,7 +126,7 @@ impl TryFrom<AccountRow> for Account {
 
 /// A `users` row.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct UserRow {
+pub struct UserRow {
     id: Uuid,
     username: String,
     password_hash: String,
@@ -188,7 +154,7 @@ impl TryFrom<UserRow> for UserRecord {
 
 /// A `sessions` row.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct SessionRow {
+pub struct SessionRow {
     token_hash: String,
     user_id: Uuid,
     csrf_token_hash: String,
@@ -212,7 +178,7 @@ impl From<SessionRow> for SessionRecord {
 
 /// A `login_throttle` row.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct ThrottleRow {
+pub struct ThrottleRow {
     key: String,
     failures: i64,
     window_started_at: OffsetDateTime,
@@ -221,7 +187,7 @@ pub(crate) struct ThrottleRow {
 
 impl ThrottleRow {
     /// The key this row is about.
-    pub(crate) fn key(&self) -> &str {
+    pub fn key(&self) -> &str {
         &self.key
     }
 }
@@ -240,35 +206,16 @@ impl TryFrom<ThrottleRow> for ThrottleState {
 }
 
 /// Converts every row of a list, failing on the first invalid one.
-pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+pub fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
 where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
 }
 
-/// Brings a customer's instants to the stored precision (see [`stored_instant`]).
-pub(crate) fn normalise_customer(customer: &mut Customer) {
-    customer.created_at = stored_instant(customer.created_at);
-    customer.updated_at = stored_instant(customer.updated_at);
-}
-
-/// Brings an account's instants to the stored precision (see [`stored_instant`]).
-pub(crate) fn normalise_account(account: &mut Account) {
-    account.created_at = stored_instant(account.created_at);
-    account.updated_at = stored_instant(account.updated_at);
-    account.closed_at = account.closed_at.map(stored_instant);
-}
-
-/// Brings a throttle state's instants to the stored precision (see [`stored_instant`]).
-pub(crate) fn normalise_throttle(state: &mut ThrottleState) {
-    state.window_started_at = stored_instant(state.window_started_at);
-    state.locked_until = state.locked_until.map(stored_instant);
-}
-
 /// A `sessions` row joined with its `users` row.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct SessionUserRow {
+pub struct SessionUserRow {
     #[sqlx(flatten)]
     session: SessionRow,
     username: String,
@@ -294,5 +241,60 @@ impl TryFrom<SessionUserRow> for (SessionRecord, UserRecord) {
             SessionRecord::from(row.session),
             UserRecord::try_from(user)?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::throttle::states_in_key_order;
+
+    fn throttle_row(key: &str, failures: i64) -> ThrottleRow {
+        ThrottleRow {
+            key: key.to_owned(),
+            failures,
+            window_started_at: datetime!(2025-03-01 09:00 UTC),
+            locked_until: None,
+        }
+    }
+
+    #[test]
+    fn an_invalid_stored_value_names_its_table_row_and_column() {
+        let id = Uuid::now_v7();
+        let row = UserRow {
+            id,
+            username: "alice".to_owned(),
+            password_hash: "hash".to_owned(),
+            role: "superuser".to_owned(),
+            customer_id: None,
+            created_at: datetime!(2025-03-01 09:00 UTC),
+        };
+        let expected = format!("users row {id} has an invalid role");
+        assert!(matches!(
+            UserRecord::try_from(row),
+            Err(StoreError::Unknown(error)) if error.to_string() == expected
+        ));
+    }
+
+    #[test]
+    fn throttle_states_come_back_in_the_order_of_the_keys() -> Result<(), StoreError> {
+        let keys = ["b", "missing", "a"].map(String::from);
+        let rows = vec![throttle_row("a", 1), throttle_row("b", 2)];
+        let failures: Vec<Option<u32>> = states_in_key_order(&keys, rows)?
+            .into_iter()
+            .map(|state| state.map(|state| state.failures))
+            .collect();
+        assert_eq!(failures, [Some(2), None, Some(1)]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_negative_failure_count_is_corrupt() {
+        assert!(matches!(
+            ThrottleState::try_from(throttle_row("a", -1)),
+            Err(StoreError::Unknown(_))
+        ));
     }
 }
