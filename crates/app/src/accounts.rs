@@ -3,8 +3,8 @@
 
 use coffre_domain::account::{parse_nickname, parse_reason};
 use coffre_domain::{
-    Account, AccountError, AccountId, AccountType, Currency, CustomerId, FrenchRib, Money,
-    NewAccount,
+    Account, AccountError, AccountId, AccountType, Currency, Customer, CustomerId, FrenchRib,
+    Money, NewAccount,
 };
 use rand_core::{OsRng, RngCore};
 use uuid::Uuid;
@@ -85,14 +85,17 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         caller: &Principal,
         request: OpenAccount,
     ) -> Result<Account, AppError> {
-        let customer_id = match (caller.customer_id, request.customer_id) {
-            _ if caller.role.can_service_accounts() => request.customer_id.ok_or_else(|| {
+        let customer_id = if caller.role.can_service_accounts() {
+            request.customer_id.ok_or_else(|| {
                 AppError::invalid("customer_id", "staff must say whose account to open")
-            })?,
-            (Some(own), None) => own,
-            (Some(own), Some(asked)) if caller.is_customer(own) && own == asked => own,
-            (Some(_), Some(_)) => return Err(AppError::NotFound),
-            (None, _) => return Err(AppError::Forbidden),
+            })?
+        } else {
+            // Customers open accounts for themselves; auditors (no customer) open none.
+            let own = caller.customer_id.ok_or(AppError::Forbidden)?;
+            match request.customer_id {
+                Some(asked) if asked != own => return Err(AppError::NotFound),
+                _ => own,
+            }
         };
         let nickname = request
             .nickname
@@ -102,27 +105,33 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .map_err(account_refusal)?;
         let currency = request.currency.unwrap_or(Currency::EUR);
         for _ in 0..IBAN_ATTEMPTS {
-            let new = NewAccount {
-                id: AccountId(Uuid::now_v7()),
-                customer_id,
-                customer_kyc: coffre_domain::KycStatus::Pending,
-                account_type: request.account_type,
-                currency,
-                iban: self.generate_iban()?,
-                bic: self.config.bank.bic.clone(),
-                nickname: nickname.clone(),
+            let (id, iban, now) = (
+                AccountId(Uuid::now_v7()),
+                self.generate_iban()?,
+                self.clock.now(),
+            );
+            let (account_type, bic, nickname) = (
+                request.account_type,
+                self.config.bank.bic.clone(),
+                nickname.clone(),
+            );
+            // The account is built from the customer as locked by the store, so a concurrent
+            // KYC decision is either fully before (ACTIVE) or fully after (PENDING_KYC, then
+            // activated by that decision).
+            let build = move |customer: &Customer| {
+                let new = NewAccount {
+                    id,
+                    customer_id,
+                    customer_kyc: customer.kyc_status,
+                    account_type,
+                    currency,
+                    iban,
+                    bic,
+                    nickname,
+                };
+                Account::open(new, now).map_err(account_refusal)
             };
-            let now = self.clock.now();
-            let opened = self
-                .store
-                .insert_account(customer_id, move |customer: &coffre_domain::Customer| {
-                    let new = NewAccount {
-                        customer_kyc: customer.kyc_status,
-                        ..new
-                    };
-                    Account::open(new, now).map_err(account_refusal)
-                })
-                .await;
+            let opened = self.store.insert_account(customer_id, build).await;
             match opened {
                 Err(AppError::Duplicate(ConflictKind::Iban)) => continue,
                 Err(error) => return Err(error),
