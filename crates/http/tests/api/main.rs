@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod concurrency;
 mod customers;
 mod errors;
 mod operations;
