@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::ports::{Clock, PasswordHasher, SessionRecord, Store, UserRecord};
+use crate::ports::{Clock, PasswordHasher, PurgeCutoffs, SessionRecord, Store, UserRecord};
 use crate::throttle::ThrottlePolicy;
 use crate::{AppError, Principal, Service};
 
@@ -208,6 +208,30 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         self.store.delete_session(&session.token_hash).await?;
         tracing::info!(event = "logout", user_id = %session.principal.user_id, "logged out");
         Ok(())
+    }
+
+    /// Deletes ended sessions and stale throttle states; the binary runs it periodically, so
+    /// that sessions never presented again do not stay in the database for ever.
+    pub async fn purge_expired(&self) -> Result<u64, AppError> {
+        let now = self.clock.now();
+        let window = self
+            .config
+            .user_throttle
+            .window
+            .max(self.config.ip_throttle.window);
+        let cutoffs = PurgeCutoffs {
+            now,
+            idle_since: now - self.config.session_idle_timeout,
+            window_started: now - window,
+        };
+        let purged = self.store.purge_expired(cutoffs).await?;
+        if purged > 0 {
+            tracing::info!(
+                rows = purged,
+                "purged ended sessions and stale login throttles"
+            );
+        }
+        Ok(purged)
     }
 
     /// Creates a staff user (`teller`, `admin`, `auditor`). Customers sign up instead.

@@ -240,6 +240,26 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     /// Forgets a key's failures (after a successful login).
     fn clear_throttle(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes what can no longer be used: sessions past their absolute expiry or idle since
+    /// before `cutoffs.idle_since`, and throttle states whose window started before
+    /// `cutoffs.window_started` and that lock nothing out at `cutoffs.now`. Returns how many
+    /// rows went.
+    fn purge_expired(
+        &self,
+        cutoffs: PurgeCutoffs,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// The instants before which sessions and throttle states are of no further use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCutoffs {
+    /// Now: a session expiring at or before it is over, a lockout ending before it is over.
+    pub now: OffsetDateTime,
+    /// A session last seen before this is idle for good.
+    pub idle_since: OffsetDateTime,
+    /// A throttle window that started before this no longer counts.
+    pub window_started: OffsetDateTime,
 }
 
 /// Hashes and verifies passwords. Slow on purpose: implementations must not block the

@@ -133,6 +133,8 @@ pub(crate) struct SessionConfig {
     pub(crate) max_failures_per_ip: u32,
     /// The counting window, and the lockout's length.
     pub(crate) lockout_s: i64,
+    /// How often ended sessions and stale login throttles are deleted.
+    pub(crate) purge_interval_s: u64,
 }
 
 impl Default for SessionConfig {
@@ -143,6 +145,7 @@ impl Default for SessionConfig {
             max_failures_per_user: 5,
             max_failures_per_ip: 50,
             lockout_s: 15 * 60,
+            purge_interval_s: 5 * 60,
         }
     }
 }

@@ -53,6 +53,10 @@ async fn serve_with<S: Store>(store: S, config: Config) -> anyhow::Result<()> {
     };
     tracing::info!(url = %url, address = %address, "Coffre is listening");
 
+    let purger = tokio::spawn(purge_periodically(
+        std::sync::Arc::clone(&state.service),
+        Duration::from_secs(config.session.purge_interval_s.max(1)),
+    ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(coffre_http::serve(
         listener,
@@ -64,6 +68,7 @@ async fn serve_with<S: Store>(store: S, config: Config) -> anyhow::Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     let _ = stop.send(());
+    purger.abort();
     let grace = Duration::from_millis(config.http.shutdown_grace_ms);
     match tokio::time::timeout(grace, server).await {
         Ok(result) => result
@@ -75,6 +80,26 @@ async fn serve_with<S: Store>(store: S, config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes ended sessions and stale login throttles now and then. A failure is logged and
+/// retried at the next tick: it must never stop the server.
+async fn purge_periodically<
+    S: Store,
+    H: coffre_app::ports::PasswordHasher,
+    C: coffre_app::ports::Clock,
+>(
+    service: std::sync::Arc<coffre_app::Service<S, H, C>>,
+    every: Duration,
+) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = service.purge_expired().await {
+            tracing::warn!(error = %error, "failed to purge expired sessions");
+        }
+    }
 }
 
 async fn shutdown_signal() {

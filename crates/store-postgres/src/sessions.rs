@@ -1,6 +1,6 @@
 //! Users and their server-side sessions.
 
-use coffre_app::ports::{SessionRecord, StoreError, UserRecord};
+use coffre_app::ports::{PurgeCutoffs, SessionRecord, StoreError, UserRecord};
 use coffre_domain::Username;
 use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use coffre_store_sql::writes::stored_instant;
@@ -130,4 +130,26 @@ pub(crate) async fn delete(pool: &PgPool, token_hash: &str) -> Result<(), StoreE
         .await
         .store_context("failed to delete session")?;
     Ok(())
+}
+
+/// Deletes ended sessions and stale throttle states in one transaction.
+pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.store_context("failed to begin purge")?;
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(stored_instant(cutoffs.now))
+        .bind(stored_instant(cutoffs.idle_since))
+        .execute(&mut *tx)
+        .await
+        .store_context("failed to purge sessions")?;
+    let throttles = sqlx::query(
+        "DELETE FROM login_throttle WHERE window_started_at < $1 \
+         AND (locked_until IS NULL OR locked_until <= $2)",
+    )
+    .bind(stored_instant(cutoffs.window_started))
+    .bind(stored_instant(cutoffs.now))
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to purge login throttles")?;
+    tx.commit().await.store_context("failed to commit purge")?;
+    Ok(sessions.rows_affected() + throttles.rows_affected())
 }

@@ -2,7 +2,8 @@
 
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{
-    AccountFilter, CustomerFilter, SessionRecord, Store, StoreError, ThrottleState, UserRecord,
+    AccountFilter, CustomerFilter, PurgeCutoffs, SessionRecord, Store, StoreError, ThrottleState,
+    UserRecord,
 };
 use coffre_domain::{Account, AccountId, Customer, CustomerId, Username};
 use time::OffsetDateTime;
@@ -129,5 +130,9 @@ impl Store for PostgresStore {
 
     async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
         throttle::clear(&self.pool, key).await
+    }
+
+    async fn purge_expired(&self, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
+        sessions::purge_expired(&self.pool, cutoffs).await
     }
 }

@@ -1,6 +1,6 @@
 //! Users and their server-side sessions.
 
-use coffre_app::ports::{SessionRecord, StoreError, UserRecord};
+use coffre_app::ports::{PurgeCutoffs, SessionRecord, StoreError, UserRecord};
 use coffre_domain::Username;
 use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use sqlx::{SqliteConnection, SqlitePool};
@@ -129,4 +129,30 @@ pub(crate) async fn delete(write: &SqlitePool, token_hash: &str) -> Result<(), S
         .await
         .store_context("failed to delete session")?;
     Ok(())
+}
+
+/// Deletes ended sessions and stale throttle states in one transaction. Instants are stored
+/// as fixed-width UTC text, so comparing the text compares the times.
+pub(crate) async fn purge_expired(
+    write: &SqlitePool,
+    cutoffs: PurgeCutoffs,
+) -> Result<u64, StoreError> {
+    let mut tx = write.begin().await.store_context("failed to begin purge")?;
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
+        .bind(instant_text(cutoffs.now)?)
+        .bind(instant_text(cutoffs.idle_since)?)
+        .execute(&mut *tx)
+        .await
+        .store_context("failed to purge sessions")?;
+    let throttles = sqlx::query(
+        "DELETE FROM login_throttle WHERE window_started_at < ? \
+         AND (locked_until IS NULL OR locked_until <= ?)",
+    )
+    .bind(instant_text(cutoffs.window_started)?)
+    .bind(instant_text(cutoffs.now)?)
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to purge login throttles")?;
+    tx.commit().await.store_context("failed to commit purge")?;
+    Ok(sessions.rows_affected() + throttles.rows_affected())
 }

@@ -70,6 +70,7 @@ macro_rules! contract_tests {
             throttle_state_is_read_modified_and_cleared,
             concurrent_account_updates_are_never_lost,
             concurrent_throttle_updates_are_never_lost,
+            ended_sessions_and_stale_throttles_are_purged,
         );
     };
     (@each $fresh_store:path; $($test:ident),* $(,)?) => {

@@ -1,9 +1,9 @@
 //! Logins: staff users, sessions and failed-login throttling.
 
 use anyhow::ensure;
-use coffre_app::ports::{SessionRecord, Store, ThrottleState, UserRecord};
+use coffre_app::ports::{PurgeCutoffs, SessionRecord, Store, ThrottleState, UserRecord};
 use coffre_domain::{Role, Username};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::fixtures;
 
@@ -161,5 +161,66 @@ pub async fn throttle_state_is_read_modified_and_cleared<S: Store>(
     store.clear_throttle("user:never-seen").await?;
     let states = store.throttle_states(&keys).await?;
     ensure!(states[0].is_none() && states[1].is_some(), "got {states:?}");
+    Ok(())
+}
+
+/// A purge deletes sessions past their absolute expiry or idle too long, and throttle states
+/// whose window is over and that lock nothing out; live ones stay.
+pub async fn ended_sessions_and_stale_throttles_are_purged<S: Store>(
+    store: &S,
+) -> anyhow::Result<()> {
+    let user = fixtures::staff_user("teller.purge", Role::Teller)?;
+    store.insert_user(&user).await?;
+    let now = fixtures::now();
+    let live = session(&user);
+    let mut idle = session(&user);
+    idle.last_seen_at = now - Duration::minutes(20);
+    let mut expired = session(&user);
+    expired.expires_at = now - Duration::seconds(1);
+    for s in [&live, &idle, &expired] {
+        store.insert_session(s, None).await?;
+    }
+    let throttle = |started: OffsetDateTime, locked_until: Option<OffsetDateTime>| {
+        move |_| ThrottleState {
+            failures: 1,
+            window_started_at: started,
+            locked_until,
+        }
+    };
+    let old = now - Duration::minutes(30);
+    store
+        .update_throttle("ip:stale", throttle(old, None))
+        .await?;
+    store
+        .update_throttle("ip:recent", throttle(now, None))
+        .await?;
+    store
+        .update_throttle(
+            "user:locked",
+            throttle(old, Some(now + Duration::minutes(5))),
+        )
+        .await?;
+
+    let purged = store
+        .purge_expired(PurgeCutoffs {
+            now,
+            idle_since: now - Duration::minutes(15),
+            window_started: now - Duration::minutes(15),
+        })
+        .await?;
+
+    assert_eq!(
+        purged, 3,
+        "the idle and the expired sessions, and the stale throttle"
+    );
+    assert!(store.find_session(&live.token_hash).await?.is_some());
+    assert!(store.find_session(&idle.token_hash).await?.is_none());
+    assert!(store.find_session(&expired.token_hash).await?.is_none());
+    let keys = ["ip:stale", "ip:recent", "user:locked"].map(str::to_owned);
+    let states = store.throttle_states(&keys).await?;
+    assert_eq!(
+        states.iter().map(Option::is_some).collect::<Vec<_>>(),
+        [false, true, true]
+    );
     Ok(())
 }
