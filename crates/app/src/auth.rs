@@ -96,8 +96,12 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// whatever the password.
     pub async fn login(&self, attempt: Login) -> Result<LoginOutcome, AppError> {
         let now = self.clock.now();
-        let keys = throttle_keys(&attempt.username, attempt.client_ip);
-        let states = self.store.throttle_states(&keys).await?;
+        // A string that is not a valid username names no account: it only counts against the
+        // client's address (and never reaches the database as a key or a lookup).
+        let username = Username::parse(&attempt.username).ok();
+        let keys = self.throttle_keys(username.as_ref(), attempt.client_ip);
+        let names: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
+        let states = self.store.throttle_states(&names).await?;
         if let Some(retry_at) = states
             .iter()
             .filter_map(|state| ThrottlePolicy::locked_until(state.as_ref(), now))
@@ -109,9 +113,9 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             );
             return Err(AppError::RateLimited { retry_at });
         }
-        let user = match Username::parse(&attempt.username) {
-            Ok(username) => self.store.find_user_by_username(&username).await?,
-            Err(_) => None,
+        let user = match &username {
+            Some(username) => self.store.find_user_by_username(username).await?,
+            None => None,
         };
         let hash = user
             .as_ref()
@@ -122,11 +126,11 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .await
             .map_err(AppError::Unknown)?;
         let Some(user) = user.filter(|_| password_ok) else {
-            self.record_login_failure(&keys, now).await?;
+            self.record_login_failure(keys, now).await?;
             tracing::warn!(event = "login_failed", "login failed");
             return Err(AppError::Unauthenticated);
         };
-        self.store.clear_throttle(&keys[0]).await?;
+        self.store.clear_throttle(&user_key(&user.username)).await?;
         let outcome = self
             .open_session(&user, attempt.previous_session_token.as_deref(), now)
             .await?;
@@ -134,15 +138,29 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         Ok(outcome)
     }
 
+    /// The throttle keys of a login attempt and their policies: the account, when the
+    /// username is a valid one, and the client address.
+    fn throttle_keys(
+        &self,
+        username: Option<&Username>,
+        client_ip: Option<IpAddr>,
+    ) -> Vec<(String, ThrottlePolicy)> {
+        let ip = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let mut keys = vec![(format!("ip:{ip}"), self.config.ip_throttle)];
+        if let Some(username) = username {
+            keys.push((user_key(username), self.config.user_throttle));
+        }
+        keys
+    }
+
     async fn record_login_failure(
         &self,
-        keys: &[String],
+        keys: Vec<(String, ThrottlePolicy)>,
         now: OffsetDateTime,
     ) -> Result<(), AppError> {
-        let policies = [self.config.user_throttle, self.config.ip_throttle];
-        for (key, policy) in keys.iter().zip(policies) {
+        for (key, policy) in keys {
             self.store
-                .update_throttle(key, move |state| policy.after_failure(state, now))
+                .update_throttle(&key, move |state| policy.after_failure(state, now))
                 .await?;
         }
         Ok(())
@@ -268,12 +286,9 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
     }
 }
 
-/// The throttle keys of a login attempt: the account (normalised as the username would be)
-/// first, then the client address.
-fn throttle_keys(username: &str, client_ip: Option<IpAddr>) -> Vec<String> {
-    let account = username.trim().to_lowercase();
-    let ip = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    vec![format!("user:{account}"), format!("ip:{ip}")]
+/// The throttle key of an account.
+fn user_key(username: &Username) -> String {
+    format!("user:{}", username.as_str())
 }
 
 #[cfg(test)]
@@ -289,10 +304,9 @@ mod tests {
     }
 
     #[test]
-    fn the_username_key_is_case_insensitive() {
-        assert_eq!(
-            throttle_keys(" Alice@Example.org", None)[0],
-            "user:alice@example.org"
-        );
+    fn the_username_key_is_case_insensitive() -> Result<(), coffre_domain::UserError> {
+        let username = Username::parse(" Alice@Example.org")?;
+        assert_eq!(user_key(&username), "user:alice@example.org");
+        Ok(())
     }
 }

@@ -270,6 +270,9 @@ impl CustomerListQuery {
     /// The store filter.
     pub fn filter(&self) -> Result<CustomerFilter, FieldError> {
         let query = match self.q.as_deref().map(str::trim) {
+            Some(q) if q.chars().any(char::is_control) => {
+                return Err(FieldError::new("q", "must not contain control characters"));
+            }
             Some(q) if q.chars().count() > 100 => {
                 return Err(FieldError::new("q", "must be at most 100 characters"));
             }

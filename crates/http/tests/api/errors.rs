@@ -20,6 +20,7 @@ both_engines!(
     a_json_number_amount_is_422,
     unknown_route_and_wrong_method_are_problems,
     request_ids_are_echoed_or_generated,
+    text_with_a_nul_byte_is_refused_before_the_database,
 );
 
 async fn malformed_json_is_400_and_creates_nothing(app: TestApp) -> anyhow::Result<()> {
@@ -237,5 +238,38 @@ async fn request_ids_are_echoed_or_generated(app: TestApp) -> anyhow::Result<()>
     let generated = unsafe_id.headers()["x-request-id"].to_str()?.to_owned();
     assert_ne!(generated, "a b <script>");
     assert_eq!(uuid::Uuid::parse_str(&generated)?.get_version_num(), 7);
+    Ok(())
+}
+
+/// PostgreSQL text cannot hold a NUL byte: such input must be refused as invalid, never reach
+/// the database as a 500 (schemathesis found the login case).
+async fn text_with_a_nul_byte_is_refused_before_the_database(app: TestApp) -> anyhow::Result<()> {
+    let client = app.anonymous();
+    let login = client
+        .post(
+            "/auth/login",
+            &json!({"username": "tel\u{0}ler", "password": "whatever whatever"}),
+        )
+        .await?;
+    assert_problem(login, StatusCode::UNAUTHORIZED, "unauthenticated").await?;
+    let mut body = sign_up_body("ada@example.org");
+    body["first_name"] = json!("A\u{0}da");
+    let sign_up = client.post("/v1/customers", &body).await?;
+    assert_problem(
+        sign_up,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await?;
+    let teller = app.teller().await?;
+    let search = teller.get("/v1/customers?q=a%00b").await?;
+    let problem = assert_problem(
+        search,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await?;
+    assert_eq!(problem["errors"][0]["field"], "q");
+    assert_eq!(app.count("customers").await?, 0);
     Ok(())
 }
