@@ -25,9 +25,11 @@ CREATE TABLE customers (
     version             bigint      NOT NULL CHECK (version >= 1),
     created_at          timestamptz NOT NULL,
     updated_at          timestamptz NOT NULL,
-    -- What the list's `q` filter searches: generated, so it can never disagree with the names.
-    search_text         text        NOT NULL
-        GENERATED ALWAYS AS (lower(first_name || ' ' || last_name || ' ' || email)) STORED,
+    -- lower('first_name last_name email'), what the list's `q` filter searches. Written by the
+    -- adapter (coffre_store_sql::listing::search_text), not generated, so that it is lower-cased
+    -- by the same Rust code as the query and as SQLite's column: SQL lower() depends on the
+    -- database's LC_CTYPE, and under 'C' folds ASCII letters only ('É' would stay upper case).
+    search_text         text        NOT NULL,
     CONSTRAINT customers_email_key UNIQUE (email)
 );
 

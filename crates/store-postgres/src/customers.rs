@@ -3,7 +3,7 @@
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{CustomerFilter, StoreError, UserRecord};
 use coffre_domain::{Account, Customer, CustomerId};
-use coffre_store_sql::listing::{like_pattern, page_of, sql_offset};
+use coffre_store_sql::listing::{like_pattern, page_of, search_text, sql_offset};
 use coffre_store_sql::rows::{CustomerRow, convert_all};
 use coffre_store_sql::writes::{check_updated_under_lock, customer_to_update, normalise_customer};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -35,7 +35,7 @@ pub(crate) async fn insert(
     sqlx::query(
         "INSERT INTO customers (id, first_name, last_name, email, birth_date, address_line1, address_line2, \
          address_postal_code, address_city, address_country, kyc_status, kyc_reason, version, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         updated_at, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(customer.id.0)
     .bind(customer.first_name.as_str())
@@ -52,6 +52,7 @@ pub(crate) async fn insert(
     .bind(customer.version)
     .bind(customer.created_at)
     .bind(customer.updated_at)
+    .bind(search_text(&customer))
     .execute(&mut *tx)
     .await
     .store_context("failed to insert customer")?;
@@ -205,7 +206,7 @@ async fn write_back(
     let updated = sqlx::query(
         "UPDATE customers SET first_name = $1, last_name = $2, email = $3, birth_date = $4, address_line1 = $5, \
          address_line2 = $6, address_postal_code = $7, address_city = $8, address_country = $9, kyc_status = $10, \
-         kyc_reason = $11, version = $12, updated_at = $13 WHERE id = $14 AND version = $15",
+         kyc_reason = $11, version = $12, updated_at = $13, search_text = $14 WHERE id = $15 AND version = $16",
     )
     .bind(after.first_name.as_str())
     .bind(after.last_name.as_str())
@@ -220,6 +221,7 @@ async fn write_back(
     .bind(&after.kyc_reason)
     .bind(after.version)
     .bind(after.updated_at)
+    .bind(search_text(&after))
     .bind(after.id.0)
     .bind(before.version)
     .execute(conn)
