@@ -23,8 +23,8 @@ use crate::{AppError, Principal, Service};
 /// Session activity is written back at most this often, not on every request.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
-/// A login attempt.
-#[derive(Debug, Clone)]
+/// A login attempt. Its `Debug` shows neither the password nor the session token.
+#[derive(Clone)]
 pub struct Login {
     /// Username as typed.
     pub username: String,
@@ -36,8 +36,9 @@ pub struct Login {
     pub previous_session_token: Option<String>,
 }
 
-/// A successful login: secrets to hand to the client once, and who they are.
-#[derive(Debug, Clone)]
+/// A successful login: secrets to hand to the client once, and who they are. Its `Debug`
+/// shows only who.
+#[derive(Clone)]
 pub struct LoginOutcome {
     /// The session token (goes into the cookie).
     pub session_token: String,
@@ -47,6 +48,24 @@ pub struct LoginOutcome {
     pub expires_at: OffsetDateTime,
     /// The logged-in user.
     pub principal: Principal,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("username", &self.username)
+            .field("client_ip", &self.client_ip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for LoginOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginOutcome")
+            .field("expires_at", &self.expires_at)
+            .field("principal", &self.principal)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An authenticated session, as found from its token.
@@ -92,27 +111,16 @@ fn principal_of(user: &UserRecord) -> Principal {
 
 impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// Logs a user in. Unknown user and wrong password are the same 401 and take the same time;
-    /// an account or an IP address over its failure allowance gets 429 until its lockout ends,
-    /// whatever the password.
+    /// an account or an IP address over its allowance of attempts gets 429 until its lockout
+    /// ends, whatever the password. Attempts are counted before the password is checked (see
+    /// `throttle`), so parallel guesses cannot exceed the allowance.
     pub async fn login(&self, attempt: Login) -> Result<LoginOutcome, AppError> {
         let now = self.clock.now();
         // A string that is not a valid username names no account: it only counts against the
         // client's address (and never reaches the database as a key or a lookup).
         let username = Username::parse(&attempt.username).ok();
         let keys = self.throttle_keys(username.as_ref(), attempt.client_ip);
-        let names: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
-        let states = self.store.throttle_states(&names).await?;
-        if let Some(retry_at) = states
-            .iter()
-            .filter_map(|state| ThrottlePolicy::locked_until(state.as_ref(), now))
-            .max()
-        {
-            tracing::warn!(
-                event = "login_throttled",
-                "login refused: too many failures"
-            );
-            return Err(AppError::RateLimited { retry_at });
-        }
+        self.reserve_attempt(&keys, now).await?;
         let user = match &username {
             Some(username) => self.store.find_user_by_username(username).await?,
             None => None,
@@ -124,13 +132,17 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .hasher
             .verify(&attempt.password, hash)
             .await
-            .map_err(AppError::Unknown)?;
+            .map_err(AppError::from_hasher)?;
         let Some(user) = user.filter(|_| password_ok) else {
-            self.record_login_failure(keys, now).await?;
+            // The reservation stays: it was a failure.
             tracing::warn!(event = "login_failed", "login failed");
             return Err(AppError::Unauthenticated);
         };
         self.store.clear_throttle(&user_key(&user.username)).await?;
+        let (ip_key, _) = &keys[0];
+        self.store
+            .update_throttle(ip_key, move |state| ThrottlePolicy::refund(state, now))
+            .await?;
         let outcome = self
             .open_session(&user, attempt.previous_session_token.as_deref(), now)
             .await?;
@@ -153,17 +165,34 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         keys
     }
 
-    async fn record_login_failure(
+    /// Counts this attempt against every key before the password is checked; refuses it if
+    /// any key is (or thereby becomes) locked out.
+    async fn reserve_attempt(
         &self,
-        keys: Vec<(String, ThrottlePolicy)>,
+        keys: &[(String, ThrottlePolicy)],
         now: OffsetDateTime,
     ) -> Result<(), AppError> {
+        let mut retry_at = None;
         for (key, policy) in keys {
-            self.store
-                .update_throttle(&key, move |state| policy.after_failure(state, now))
+            let policy = *policy;
+            let state = self
+                .store
+                .update_throttle(key, move |state| policy.reserve(state, now))
                 .await?;
+            retry_at = retry_at.max(ThrottlePolicy::locked_until(Some(&state), now));
         }
-        Ok(())
+        match retry_at {
+            Some(retry_at) => {
+                tracing::warn!(
+                    event = "login_throttled",
+                    "login refused: too many attempts"
+                );
+                Err(AppError::RateLimited {
+                    retry_after: retry_at - now,
+                })
+            }
+            None => Ok(()),
+        }
     }
 
     async fn open_session(
@@ -271,7 +300,7 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .hasher
             .hash(password.expose())
             .await
-            .map_err(AppError::Unknown)?;
+            .map_err(AppError::from_hasher)?;
         let user = UserRecord {
             id: UserId(Uuid::now_v7()),
             username,

@@ -29,13 +29,42 @@ pub struct SignUp {
     pub password: Password,
 }
 
-/// A KYC decision request.
+/// A KYC decision request (the reason is checked by the use case, after the role).
 #[derive(Debug, Clone)]
 pub struct DecideKyc {
     /// Verified or rejected.
     pub decision: KycDecision,
-    /// The reviewer's note.
+    /// The reviewer's note, as sent.
     pub reason: Option<String>,
+}
+
+/// The customer list's parameters, as sent (checked by the use case, after the role).
+#[derive(Debug, Clone, Default)]
+pub struct ListCustomers {
+    /// 1-based page.
+    pub page: Option<u32>,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// Only this KYC status.
+    pub kyc_status: Option<coffre_domain::KycStatus>,
+    /// Substring of name or e-mail.
+    pub q: Option<String>,
+}
+
+/// The search text: trimmed, lower-cased, at most 100 characters, no control characters;
+/// empty means no search.
+fn search_query(q: Option<&str>) -> Result<Option<String>, AppError> {
+    match q.map(str::trim) {
+        Some(q) if q.chars().any(char::is_control) => Err(AppError::invalid(
+            "q",
+            "must not contain control characters",
+        )),
+        Some(q) if q.chars().count() > 100 => {
+            Err(AppError::invalid("q", "must be at most 100 characters"))
+        }
+        Some("") | None => Ok(None),
+        Some(q) => Ok(Some(q.to_lowercase())),
+    }
 }
 
 impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
@@ -71,7 +100,7 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .hasher
             .hash(request.password.expose())
             .await
-            .map_err(AppError::Unknown)?;
+            .map_err(AppError::from_hasher)?;
         let user = UserRecord {
             id: UserId(Uuid::now_v7()),
             username,
@@ -105,15 +134,21 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
     pub async fn list_customers(
         &self,
         caller: &Principal,
-        filter: CustomerFilter,
-        page: PageRequest,
+        query: ListCustomers,
     ) -> Result<Page<Customer>, AppError> {
+        // The role first: a customer learns nothing about the filters' rules.
         caller.require_staff()?;
+        let page = PageRequest::new(query.page, query.limit)?;
+        let filter = CustomerFilter {
+            kyc_status: query.kyc_status,
+            query: search_query(query.q.as_deref())?,
+        };
         Ok(self.store.list_customers(&filter, page).await?)
     }
 
-    /// Records a teller's KYC decision; on `VERIFIED` the customer's `PENDING_KYC` accounts
-    /// become `ACTIVE` in the same transaction.
+    /// Records a teller's KYC decision. In the same transaction, the customer's `PENDING_KYC`
+    /// accounts become `ACTIVE` on `VERIFIED`, and are closed on `REJECTED` (never having been
+    /// active, they hold no money).
     pub async fn decide_kyc(
         &self,
         caller: &Principal,
@@ -121,6 +156,13 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         request: DecideKyc,
     ) -> Result<Customer, AppError> {
         caller.require_servicing_staff()?;
+        let reason = request
+            .reason
+            .as_deref()
+            .map(coffre_domain::account::parse_reason)
+            .transpose()
+            .map_err(|e| AppError::invalid("reason", e))?;
+        let decision = request.decision;
         let now = self.clock.now();
         let customer = self
             .store
@@ -128,15 +170,16 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 id,
                 move |customer: &mut Customer, accounts: &mut [coffre_domain::Account]| {
                     customer
-                        .decide_kyc(request.decision, request.reason, now)
+                        .decide_kyc(decision, reason, now)
                         .map_err(|e| match e {
                             CustomerError::KycAlreadyDecided => AppError::Conflict(e.to_string()),
                             other => AppError::invalid("decision", other),
                         })?;
-                    if request.decision == KycDecision::Verified {
-                        for account in accounts.iter_mut() {
-                            account.activate_after_kyc(now);
-                        }
+                    for account in accounts.iter_mut() {
+                        match decision {
+                            KycDecision::Verified => account.activate_after_kyc(now),
+                            KycDecision::Rejected => account.close_after_kyc_rejection(now),
+                        };
                     }
                     Ok::<(), AppError>(())
                 },

@@ -4,8 +4,6 @@
 //! in the HTTP adapter. Store failures arrive as [`StoreError`](crate::ports::StoreError) and are
 //! turned into meanings here, so no database error ever crosses into a response.
 
-use time::OffsetDateTime;
-
 use crate::ports::{ConflictKind, StoreError};
 
 /// One invalid field of a request.
@@ -64,11 +62,11 @@ pub enum AppError {
     /// The account still holds money (`account_not_empty`).
     #[error("the account balance is not zero")]
     AccountNotEmpty,
-    /// Too many attempts; try again after the given instant (`rate_limited`).
+    /// Too many attempts; try again after the given delay (`rate_limited`).
     #[error("too many attempts")]
     RateLimited {
-        /// When the caller may try again.
-        retry_at: OffsetDateTime,
+        /// How long until the caller may try again.
+        retry_after: time::Duration,
     },
     /// A dependency (the database) is unreachable (`service_unavailable`).
     #[error("service unavailable")]
@@ -92,6 +90,17 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(kind) => AppError::Duplicate(kind),
             StoreError::Unavailable(error) => AppError::Unavailable(error),
             StoreError::Unknown(error) => AppError::Unknown(error),
+        }
+    }
+}
+
+impl AppError {
+    /// A password-hasher failure: 503 when it is saturated, a bug otherwise.
+    pub fn from_hasher(error: anyhow::Error) -> Self {
+        if error.is::<crate::ports::HasherBusy>() {
+            AppError::Unavailable(error)
+        } else {
+            AppError::Unknown(error)
         }
     }
 }

@@ -262,6 +262,11 @@ pub struct PurgeCutoffs {
     pub window_started: OffsetDateTime,
 }
 
+/// Every password-hashing slot stayed busy for too long: the service is overloaded (503).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("password hashing is saturated")]
+pub struct HasherBusy;
+
 /// Hashes and verifies passwords. Slow on purpose: implementations must not block the
 /// async runtime.
 pub trait PasswordHasher: Clone + Send + Sync + 'static {

@@ -56,7 +56,7 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let dummy_hash = hasher
             .hash(DUMMY_PASSWORD)
             .await
-            .map_err(AppError::Unknown)?;
+            .map_err(AppError::from_hasher)?;
         Ok(Service {
             store,
             hasher,
@@ -76,8 +76,12 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         &self.config
     }
 
-    /// Readiness: the database answers.
+    /// Readiness: the database answers. Any failure is "not ready" (503), whatever its cause.
     pub async fn check_ready(&self) -> Result<(), AppError> {
-        self.store.ping().await.map_err(AppError::from)
+        self.store.ping().await.map_err(|error| match error {
+            crate::ports::StoreError::Unavailable(cause)
+            | crate::ports::StoreError::Unknown(cause) => AppError::Unavailable(cause),
+            other => AppError::Unavailable(anyhow::Error::new(other)),
+        })
     }
 }

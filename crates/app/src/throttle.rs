@@ -1,8 +1,10 @@
 //! Failed-login throttling: a pure policy over a stored state.
 //!
-//! A key (an account or an IP address) may fail `max_failures` times within `window`; the next
-//! failure locks it out for `lockout`. Lockouts expire by themselves; a successful login clears
-//! the key's failures. Keeping the rule pure lets it be tested without a database, and storing
+//! A key (an account or an IP address) may make `max_failures` attempts within `window`; the
+//! next attempt locks it out for `lockout`. Each attempt is *reserved* before the password is
+//! checked (counted under the store's lock), so parallel attempts cannot all pass a check made
+//! before any of them is counted; a successful login then gives its reservation back. Lockouts
+//! expire by themselves. Keeping the rule pure lets it be tested without a database, and storing
 //! the state in the database makes it hold across every node.
 
 use time::{Duration, OffsetDateTime};
@@ -57,6 +59,33 @@ impl ThrottlePolicy {
     }
 }
 
+impl ThrottlePolicy {
+    /// Counts an attempt at `now`, unless the key is already locked (then nothing changes).
+    /// The attempt may go ahead when the returned state does not lock the key.
+    pub fn reserve(&self, state: Option<ThrottleState>, now: OffsetDateTime) -> ThrottleState {
+        match state {
+            Some(locked) if ThrottlePolicy::locked_until(Some(&locked), now).is_some() => locked,
+            other => self.after_failure(other, now),
+        }
+    }
+
+    /// Gives back a reservation that turned out to be a successful login.
+    pub fn refund(state: Option<ThrottleState>, now: OffsetDateTime) -> ThrottleState {
+        match state {
+            Some(mut s) if s.locked_until.is_none() => {
+                s.failures = s.failures.saturating_sub(1);
+                s
+            }
+            Some(s) => s,
+            None => ThrottleState {
+                failures: 0,
+                window_started_at: now,
+                locked_until: None,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +114,29 @@ mod tests {
             ThrottlePolicy::locked_until(state.as_ref(), T0 + Duration::minutes(16)),
             None
         );
+    }
+
+    #[test]
+    fn reservations_lock_the_key_on_the_attempt_after_the_allowance() {
+        let mut state = None;
+        for _ in 0..3 {
+            state = Some(POLICY.reserve(state, T0));
+            assert_eq!(ThrottlePolicy::locked_until(state.as_ref(), T0), None);
+        }
+        let refused = POLICY.reserve(state, T0);
+        assert!(ThrottlePolicy::locked_until(Some(&refused), T0).is_some());
+        // Locked: further attempts change nothing (the lockout does not grow).
+        assert_eq!(
+            POLICY.reserve(Some(refused), T0 + Duration::minutes(1)),
+            refused
+        );
+    }
+
+    #[test]
+    fn a_refund_gives_one_attempt_back() {
+        let reserved = POLICY.reserve(POLICY.reserve(None, T0).into(), T0);
+        assert_eq!(reserved.failures, 2);
+        assert_eq!(ThrottlePolicy::refund(Some(reserved), T0).failures, 1);
     }
 
     #[test]

@@ -89,7 +89,12 @@ pub(crate) async fn service<S: coffre_app::ports::Store>(
     store: S,
     config: &Config,
 ) -> anyhow::Result<Service<S, Argon2Hasher, SystemClock>> {
-    Service::new(store, Argon2Hasher, SystemClock, service_config(config)?)
-        .await
-        .map_err(|e| anyhow::anyhow!("failed to start the service: {e}"))
+    Service::new(
+        store,
+        Argon2Hasher::new(),
+        SystemClock,
+        service_config(config)?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("failed to start the service: {e}"))
 }

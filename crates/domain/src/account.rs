@@ -259,6 +259,19 @@ impl Account {
         true
     }
 
+    /// Closes a `PENDING_KYC` account because its owner's KYC was rejected: it was never
+    /// active, so it holds no money. Other statuses are left as they are.
+    pub fn close_after_kyc_rejection(&mut self, now: OffsetDateTime) -> bool {
+        if self.status != AccountStatus::PendingKyc {
+            return false;
+        }
+        self.status = AccountStatus::Closed;
+        self.status_reason = Some("KYC rejected".to_owned());
+        self.closed_at = Some(now);
+        self.touch(now);
+        true
+    }
+
     /// Freezes an `ACTIVE` account, for the given reason.
     pub fn freeze(&mut self, reason: String, now: OffsetDateTime) -> Result<(), AccountError> {
         self.transition(AccountStatus::Active, AccountStatus::Frozen, now)?;
@@ -427,6 +440,20 @@ mod tests {
         account.close(NOW)?;
         assert_eq!(account.status, AccountStatus::Closed);
         assert_eq!(account.closed_at, Some(NOW));
+        Ok(())
+    }
+
+    #[test]
+    fn a_kyc_rejection_closes_only_pending_accounts() -> Result<(), AccountError> {
+        let mut pending = open(AccountType::Courant, KycStatus::Pending, Currency::EUR)?;
+        assert!(pending.close_after_kyc_rejection(NOW));
+        assert_eq!(
+            (pending.status, pending.closed_at),
+            (AccountStatus::Closed, Some(NOW))
+        );
+        let mut active = open(AccountType::Courant, KycStatus::Verified, Currency::EUR)?;
+        assert!(!active.close_after_kyc_rejection(NOW));
+        assert_eq!(active.status, AccountStatus::Active);
         Ok(())
     }
 

@@ -9,7 +9,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coffre_app::{AppError, FieldError};
 use serde::Serialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 /// The media type of every error body.
@@ -193,10 +192,11 @@ impl From<AppError> for ApiError {
             AppError::AccountNotEmpty => {
                 ApiError::new(S::CONFLICT, "account_not_empty", error.to_string())
             }
-            AppError::RateLimited { retry_at } => {
-                let seconds = (retry_at - OffsetDateTime::now_utc())
-                    .whole_seconds()
-                    .max(1);
+            AppError::RateLimited { retry_after } => {
+                // Rounded up: retrying a fraction of a second early would only fail again.
+                let seconds =
+                    retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
+                let seconds = seconds.max(1);
                 ApiError {
                     retry_after_seconds: Some(seconds),
                     ..ApiError::new(

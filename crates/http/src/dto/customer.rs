@@ -1,8 +1,7 @@
 //! Customers on the wire.
 
 use coffre_app::FieldError;
-use coffre_app::customers::{DecideKyc, SignUp};
-use coffre_app::ports::CustomerFilter;
+use coffre_app::customers::{DecideKyc, ListCustomers, SignUp};
 use coffre_domain::{Address, Customer, Email, KycDecision, KycStatus, Password, PersonName};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -34,8 +33,8 @@ pub struct AddressDto {
     pub country: String,
 }
 
-/// Sign-up request.
-#[derive(Debug, Deserialize, ToSchema)]
+/// Sign-up request. Its `Debug` leaves the password out.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpBody {
     /// Given name.
@@ -55,6 +54,14 @@ pub struct SignUpBody {
     /// Password, 12 to 128 characters.
     #[schema(min_length = 12, max_length = 128, format = Password)]
     pub password: String,
+}
+
+impl std::fmt::Debug for SignUpBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpBody")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 fn collect<T, E: ToString>(
@@ -231,20 +238,16 @@ pub struct KycBody {
 }
 
 impl KycBody {
-    /// Validates into a command.
-    pub fn try_into_domain(self) -> Result<DecideKyc, Vec<FieldError>> {
-        let reason = match self.reason {
-            Some(text) => Some(
-                coffre_domain::account::parse_reason(&text)
-                    .map_err(|e| vec![FieldError::new("reason", e)])?,
-            ),
-            None => None,
-        };
+    /// Into a command (the use case checks the reason after the caller's role).
+    pub fn into_domain(self) -> DecideKyc {
         let decision = match self.decision {
             KycDecisionDto::VERIFIED => KycDecision::Verified,
             KycDecisionDto::REJECTED => KycDecision::Rejected,
         };
-        Ok(DecideKyc { decision, reason })
+        DecideKyc {
+            decision,
+            reason: self.reason,
+        }
     }
 }
 
@@ -267,21 +270,13 @@ pub struct CustomerListQuery {
 }
 
 impl CustomerListQuery {
-    /// The store filter.
-    pub fn filter(&self) -> Result<CustomerFilter, FieldError> {
-        let query = match self.q.as_deref().map(str::trim) {
-            Some(q) if q.chars().any(char::is_control) => {
-                return Err(FieldError::new("q", "must not contain control characters"));
-            }
-            Some(q) if q.chars().count() > 100 => {
-                return Err(FieldError::new("q", "must be at most 100 characters"));
-            }
-            Some("") | None => None,
-            Some(q) => Some(q.to_lowercase()),
-        };
-        Ok(CustomerFilter {
+    /// Into the use case's parameters (checked there, after the caller's role).
+    pub fn into_domain(self) -> ListCustomers {
+        ListCustomers {
+            page: self.page,
+            limit: self.limit,
             kyc_status: self.kyc_status.map(Into::into),
-            query,
-        })
+            q: self.q,
+        }
     }
 }

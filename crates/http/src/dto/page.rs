@@ -35,12 +35,15 @@ impl<T> PageDto<T> {
 pub fn link_header<D>(uri: &Uri, page: &Page<D>) -> Option<HeaderValue> {
     let current = page.request.page();
     let limit = u64::from(page.request.limit());
-    let last = u32::try_from(page.total.div_ceil(limit).max(1)).unwrap_or(u32::MAX);
+    // Pages beyond MAX_PAGE are refused, so no link may point there.
+    let last = u32::try_from(page.total.div_ceil(limit).max(1))
+        .unwrap_or(u32::MAX)
+        .min(coffre_app::pagination::MAX_PAGE);
     let mut links = vec![(1, "first")];
     if current > 1 {
         links.push((current - 1, "prev"));
     }
-    if page.has_next() {
+    if page.has_next() && current < last {
         links.push((current + 1, "next"));
     }
     links.push((last, "last"));

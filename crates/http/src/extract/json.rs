@@ -58,8 +58,8 @@ fn is_json(content_type: Option<&axum::http::HeaderValue>) -> bool {
 
 /// Parses `bytes` as `T`, telling syntax errors (400) from shape errors (422).
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         match inner.classify() {
@@ -69,7 +69,12 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => ApiError::malformed("the request body is not valid JSON"),
         }
-    })
+    })?;
+    // One JSON value and nothing else: `{...} garbage` is not valid JSON.
+    deserializer
+        .end()
+        .map_err(|_| ApiError::malformed("the request body has data after its JSON value"))?;
+    Ok(value)
 }
 
 /// serde's messages end with " at line L column C", which means nothing to API clients.
@@ -138,6 +143,8 @@ mod tests {
         );
         let syntax = field(r#"{"name": "a""#);
         assert!(syntax.is_some_and(|(s, _)| s == StatusCode::BAD_REQUEST));
+        let trailing = field(r#"{"name": "a", "inner": {"city": "x"}} garbage {"#);
+        assert!(trailing.is_some_and(|(s, _)| s == StatusCode::BAD_REQUEST));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffre_app::PageRequest;
 use coffre_app::ports::{Clock, Store};
 use coffre_domain::CustomerId;
 
@@ -100,11 +99,9 @@ pub async fn list<S: Store, C: Clock>(
     OriginalUri(uri): OriginalUri,
     Query(query): Query<CustomerListQuery>,
 ) -> Result<Response, ApiError> {
-    let page_request = PageRequest::new(query.page, query.limit)?;
-    let filter = query.filter().map_err(|e| ApiError::validation(vec![e]))?;
     let page = state
         .service
-        .list_customers(&caller, filter, page_request)
+        .list_customers(&caller, query.into_domain())
         .await?;
     let mut headers = HeaderMap::new();
     if let Some(link) = link_header(&uri, &page) {
@@ -134,10 +131,9 @@ pub async fn decide_kyc<S: Store, C: Clock>(
     IdPath(id): IdPath,
     Json(body): Json<KycBody>,
 ) -> Result<Response, ApiError> {
-    let request = body.try_into_domain().map_err(ApiError::validation)?;
     let customer = state
         .service
-        .decide_kyc(&caller, CustomerId(id), request)
+        .decide_kyc(&caller, CustomerId(id), body.into_domain())
         .await?;
     Ok(customer_response(StatusCode::OK, customer))
 }

@@ -249,7 +249,13 @@ async fn a_nickname_change_honours_if_match_and_a_stale_one_changes_nothing(
         "precondition_failed",
     )
     .await?;
-    let current: Value = client.get(&path).await?.json().await?;
+    let current = client.get(&path).await?;
+    assert_eq!(
+        current.headers()["etag"],
+        "\"2\"",
+        "a refused update changes no version"
+    );
+    let current: Value = current.json().await?;
     assert_eq!(current["nickname"], "Rent");
     let cleared: Value = client
         .patch(&path, &json!({"nickname": null}), Some("*"))
@@ -351,7 +357,13 @@ async fn closing_needs_a_zero_balance_and_keeps_the_account(app: TestApp) -> any
     .await?;
     let refused = client.delete(&path).await?;
     assert_problem(refused, StatusCode::CONFLICT, "account_not_empty").await?;
-    let still_open: Value = client.get(&path).await?.json().await?;
+    let still_open = client.get(&path).await?;
+    assert_eq!(
+        still_open.headers()["etag"],
+        "\"1\"",
+        "a refused close changes no version"
+    );
+    let still_open: Value = still_open.json().await?;
     assert_eq!(still_open["status"], "ACTIVE");
     assert_eq!(still_open["balance"]["current"]["amount"], "12.50");
     app.execute(&format!(
@@ -444,6 +456,20 @@ async fn another_customers_account_is_404_everywhere(app: TestApp) -> anyhow::Re
     )
     .await?;
     assert_problem(ada.delete(&path).await?, StatusCode::NOT_FOUND, "not_found").await?;
+    let put = json!({"nickname": "mine", "overdraft_limit": {"amount": "0.00", "currency": "EUR"}});
+    assert_problem(
+        ada.put(&path, &put).await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await?;
+    assert_problem(
+        ada.post(&format!("{path}/unfreeze"), &json!({"reason": "x"}))
+            .await?,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await?;
     assert_problem(
         ada.post(&format!("{path}/freeze"), &json!({"reason": "x"}))
             .await?,

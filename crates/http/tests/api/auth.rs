@@ -15,6 +15,7 @@ both_engines!(
     login_issues_a_new_session_id_and_drops_the_old_one,
     every_v1_endpoint_but_sign_up_requires_authentication,
     an_address_is_locked_after_too_many_failures_across_accounts,
+    parallel_guesses_never_exceed_the_allowance,
 );
 
 both_engines_with_clock!(
@@ -109,7 +110,8 @@ async fn an_account_is_locked_after_too_many_failures_even_with_the_right_passwo
     app: TestApp,
 ) -> anyhow::Result<()> {
     let client = app.anonymous();
-    for _ in 0..4 {
+    // The test configuration allows 3 attempts per account per window.
+    for _ in 0..3 {
         let response = client
             .post(
                 "/auth/login",
@@ -254,9 +256,9 @@ async fn an_address_is_locked_after_too_many_failures_across_accounts(
     app: TestApp,
 ) -> anyhow::Result<()> {
     let client = app.anonymous();
-    // The test configuration allows 6 failures per address; spread over unknown accounts so
+    // The test configuration allows 6 attempts per address; spread over unknown accounts so
     // that no single account reaches its own limit.
-    for n in 0..7 {
+    for n in 0..6 {
         let attempt = json!({"username": format!("nobody{n}"), "password": "guess guess guess"});
         assert_eq!(
             client.post("/auth/login", &attempt).await?.status(),
@@ -309,5 +311,33 @@ async fn activity_keeps_a_session_alive_until_its_absolute_expiry(
         "unauthenticated",
     )
     .await?;
+    Ok(())
+}
+
+async fn parallel_guesses_never_exceed_the_allowance(app: TestApp) -> anyhow::Result<()> {
+    let client = app.anonymous();
+    let guess = json!({"username": TELLER, "password": "guess guess guess"});
+    let attempts = (0..20).map(|_| client.post("/auth/login", &guess));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.map(|response| response.status()))
+        .collect::<anyhow::Result<_>>()?;
+    let verified = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((verified, refused), (3, 17), "{statuses:?}");
+    let right = client
+        .post(
+            "/auth/login",
+            &json!({"username": TELLER, "password": STAFF_PASSWORD}),
+        )
+        .await?;
+    assert_problem(right, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await?;
     Ok(())
 }

@@ -17,6 +17,8 @@ both_engines!(
     a_kyc_decision_is_final_and_teller_only,
     a_logged_in_customer_cannot_sign_someone_else_up,
     a_teller_signs_a_customer_up_at_the_desk,
+    a_rejected_kyc_closes_the_pending_accounts,
+    staff_only_operations_refuse_customers_before_checking_their_input,
 );
 
 async fn sign_up_creates_a_pending_customer_with_location_and_etag(
@@ -225,5 +227,52 @@ async fn a_teller_signs_a_customer_up_at_the_desk(app: TestApp) -> anyhow::Resul
         .post("/v1/customers", &sign_up_body("bob@example.org"))
         .await?;
     assert_eq!(response.status(), StatusCode::CREATED);
+    Ok(())
+}
+
+async fn a_rejected_kyc_closes_the_pending_accounts(app: TestApp) -> anyhow::Result<()> {
+    let customer = app.sign_up("ada@example.org").await?;
+    let client = app.login("ada@example.org", CUSTOMER_PASSWORD).await?;
+    let account = client.open_account(&json!({"type": "COURANT"})).await?;
+    let id = customer["id"].as_str().unwrap_or_default();
+    let teller = app.teller().await?;
+    let rejected = teller
+        .post(
+            &format!("/v1/customers/{id}/kyc"),
+            &json!({"decision": "REJECTED", "reason": "forged document"}),
+        )
+        .await?;
+    assert_eq!(rejected.status(), StatusCode::OK);
+    let account: Value = client
+        .get(&format!(
+            "/v1/accounts/{}",
+            account["id"].as_str().unwrap_or_default()
+        ))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(account["status"], "CLOSED");
+    assert_eq!(account["status_reason"], "KYC rejected");
+    assert!(account["closed_at"].is_string());
+    Ok(())
+}
+
+async fn staff_only_operations_refuse_customers_before_checking_their_input(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let (customer, client) = app.verified_customer("ada@example.org").await?;
+    let list = client.get("/v1/customers?limit=1000&q=x").await?;
+    assert_problem(list, StatusCode::FORBIDDEN, "forbidden").await?;
+    let path = format!(
+        "/v1/customers/{}/kyc",
+        customer["id"].as_str().unwrap_or_default()
+    );
+    let kyc = client
+        .post(
+            &path,
+            &json!({"decision": "VERIFIED", "reason": "x".repeat(600)}),
+        )
+        .await?;
+    assert_problem(kyc, StatusCode::FORBIDDEN, "forbidden").await?;
     Ok(())
 }

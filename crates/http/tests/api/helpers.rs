@@ -155,7 +155,7 @@ async fn start<S: Store, C: Clock>(
     engine: Engine,
     guard: Option<tempfile::TempDir>,
 ) -> anyhow::Result<TestApp> {
-    let service = Service::new(store, Argon2Hasher, clock, test_config()?)
+    let service = Service::new(store, Argon2Hasher::new(), clock, test_config()?)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for (name, role) in [
