@@ -157,8 +157,7 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         username: Option<&Username>,
         client_ip: Option<IpAddr>,
     ) -> Vec<(String, ThrottlePolicy)> {
-        let ip = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        let mut keys = vec![(format!("ip:{ip}"), self.config.ip_throttle)];
+        let mut keys = vec![(address_key(client_ip), self.config.ip_throttle)];
         if let Some(username) = username {
             keys.push((user_key(username), self.config.user_throttle));
         }
@@ -315,6 +314,19 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
     }
 }
 
+/// The throttle key of a client address. An IPv6 client usually holds a whole /64 and can
+/// change address within it at will, so the /64 is what is counted.
+fn address_key(client_ip: Option<IpAddr>) -> String {
+    match client_ip {
+        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "ip:unknown".to_owned(),
+    }
+}
+
 /// The throttle key of an account.
 fn user_key(username: &Username) -> String {
     format!("user:{}", username.as_str())
@@ -330,6 +342,22 @@ mod tests {
         let b = random_token();
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_bit_prefix() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or(IpAddr::from([0u8; 16]));
+        let b: IpAddr = "2001:db8:1:2:ffff::9"
+            .parse()
+            .unwrap_or(IpAddr::from([0u8; 16]));
+        assert_eq!(address_key(Some(a)), "ip:2001:db8:1:2::/64");
+        assert_eq!(address_key(Some(a)), address_key(Some(b)));
+        assert_eq!(
+            address_key(Some(IpAddr::from([192, 0, 2, 1]))),
+            "ip:192.0.2.1"
+        );
     }
 
     #[test]

@@ -99,6 +99,8 @@ pub(crate) struct HttpConfig {
     pub(crate) behind_tls: bool,
     /// Browser origins allowed to call the API (comma-separated in the environment).
     pub(crate) cors_origins: String,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (comma-separated).
+    pub(crate) trusted_proxies: String,
     /// Largest accepted request body.
     pub(crate) body_limit_bytes: usize,
     /// Requests running longer are answered 503.
@@ -112,6 +114,7 @@ impl Default for HttpConfig {
         HttpConfig {
             behind_tls: false,
             cors_origins: String::new(),
+            trusted_proxies: String::new(),
             body_limit_bytes: 64 * 1024,
             request_timeout_ms: 30_000,
             shutdown_grace_ms: 20_000,

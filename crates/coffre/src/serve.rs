@@ -29,11 +29,24 @@ fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
             HeaderValue::from_str(origin).with_context(|| format!("invalid CORS origin {origin:?}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let trusted_proxies = config
+        .http
+        .trusted_proxies
+        .split(',')
+        .map(str::trim)
+        .filter(|proxy| !proxy.is_empty())
+        .map(|proxy| {
+            proxy
+                .parse()
+                .with_context(|| format!("invalid trusted proxy address {proxy:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(HttpSettings {
         secure_transport: config.http.behind_tls || config.public_url().starts_with("https://"),
         cors_allowed_origins,
         body_limit_bytes: config.http.body_limit_bytes,
         request_timeout: Duration::from_millis(config.http.request_timeout_ms),
+        trusted_proxies,
     })
 }
 

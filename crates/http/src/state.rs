@@ -1,5 +1,6 @@
 //! What every handler can reach: the use cases, the HTTP settings and the metrics registry.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// A request still running after this is answered 503.
     pub request_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for HttpSettings {
@@ -30,6 +33,7 @@ impl Default for HttpSettings {
             cors_allowed_origins: Vec::new(),
             body_limit_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Resolving the caller from the session cookie, and enforcing CSRF on cookie-authenticated
 //! writes.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -47,11 +47,32 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .filter(|value| !value.is_empty())
 }
 
-/// The client's address, when the server was started with connection info.
-pub(crate) fn client_ip(parts_extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
-    parts_extensions
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the right-most
+/// `X-Forwarded-For` hop that is not a trusted proxy. Hops further left were written by the
+/// client itself and prove nothing, so they are never believed.
+pub(crate) fn client_ip(parts: &Parts, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip())
+        .map(|ConnectInfo(address)| address.ip())?;
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|hop| hop.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    Some(
+        hops.into_iter()
+            .rev()
+            .find(|hop| !trusted_proxies.contains(hop))
+            .unwrap_or(peer),
+    )
 }
 
 fn is_write(method: &Method) -> bool {

@@ -14,18 +14,18 @@ use crate::extract::{Json, Session};
 use crate::problem_responses::{JsonBodyErrors, Unauthenticated};
 use crate::state::AppState;
 
-/// Client address, from the connection (the throttle key).
+/// The client's address (the throttle key): see [`client_ip`].
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl<S: Store, C: Clock> axum::extract::FromRequestParts<AppState<S, C>> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        state: &AppState<S, C>,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(&parts.extensions)))
+        Ok(ClientIp(client_ip(parts, &state.settings.trusted_proxies)))
     }
 }
 

@@ -16,6 +16,8 @@ both_engines!(
     every_v1_endpoint_but_sign_up_requires_authentication,
     an_address_is_locked_after_too_many_failures_across_accounts,
     parallel_guesses_never_exceed_the_allowance,
+    behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for,
+    x_forwarded_for_from_an_untrusted_peer_is_ignored,
 );
 
 both_engines_with_clock!(
@@ -339,5 +341,69 @@ async fn parallel_guesses_never_exceed_the_allowance(app: TestApp) -> anyhow::Re
         )
         .await?;
     assert_problem(right, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await?;
+    Ok(())
+}
+
+async fn guess_from(
+    app: &TestApp,
+    username: &str,
+    forwarded_for: &str,
+) -> anyhow::Result<StatusCode> {
+    let response = app
+        .anonymous()
+        .request(reqwest::Method::POST, "/auth/login")
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"username": username, "password": "guess guess guess"}))
+        .send()
+        .await?;
+    Ok(response.status())
+}
+
+async fn behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let settings = coffre_http::HttpSettings {
+        trusted_proxies: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+        ..crate::helpers::test_settings()
+    };
+    let proxied =
+        crate::helpers::spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock)
+            .await?;
+    // One client, spoofing a left-most hop each time: only the hop the proxy added counts.
+    for n in 0..6 {
+        let status = guess_from(
+            &proxied,
+            &format!("nobody{n}"),
+            &format!("10.9.9.{n}, 203.0.113.5"),
+        )
+        .await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        guess_from(&proxied, "nobody9", "203.0.113.5").await?,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy is not locked out.
+    let other = proxied
+        .anonymous()
+        .request(reqwest::Method::POST, "/auth/login")
+        .header("x-forwarded-for", "203.0.113.6")
+        .json(&json!({"username": TELLER, "password": STAFF_PASSWORD}))
+        .send()
+        .await?;
+    assert_eq!(other.status(), StatusCode::OK);
+    Ok(())
+}
+
+async fn x_forwarded_for_from_an_untrusted_peer_is_ignored(app: TestApp) -> anyhow::Result<()> {
+    // No trusted proxy: a client cannot dodge its address's allowance by inventing hops.
+    for n in 0..6 {
+        let status = guess_from(&app, &format!("nobody{n}"), &format!("198.51.100.{n}")).await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        guess_from(&app, "nobody9", "198.51.100.77").await?,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     Ok(())
 }
