@@ -4,7 +4,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_engines;
-use crate::helpers::{ManualClock, STAFF_PASSWORD, TELLER, TestApp, assert_problem};
+use crate::helpers::{
+    ManualClock, STAFF_PASSWORD, TELLER, TestApp, assert_problem, statuses_of_all,
+};
 
 both_engines!(
     login_sets_a_strict_http_only_session_cookie_and_returns_a_csrf_token,
@@ -320,11 +322,7 @@ async fn parallel_guesses_never_exceed_the_allowance(app: TestApp) -> anyhow::Re
     let client = app.anonymous();
     let guess = json!({"username": TELLER, "password": "guess guess guess"});
     let attempts = (0..20).map(|_| client.post("/auth/login", &guess));
-    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
-        .await
-        .into_iter()
-        .map(|r| r.map(|response| response.status()))
-        .collect::<anyhow::Result<_>>()?;
+    let statuses = statuses_of_all(attempts).await?;
     let verified = statuses
         .iter()
         .filter(|s| **s == StatusCode::UNAUTHORIZED)

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_engines;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, statuses_of_all};
 
 both_engines!(
     concurrent_livret_a_openings_leave_exactly_one,
@@ -17,7 +17,7 @@ async fn concurrent_livret_a_openings_leave_exactly_one(app: TestApp) -> anyhow:
     let (_, client) = app.verified_customer("ada@example.org").await?;
     let body = json!({"type": "LIVRET_A"});
     let attempts = (0..CLIENTS).map(|_| client.post("/v1/accounts", &body));
-    let statuses: Vec<StatusCode> = futures_statuses(attempts).await?;
+    let statuses: Vec<StatusCode> = statuses_of_all(attempts).await?;
     let created = statuses
         .iter()
         .filter(|s| **s == StatusCode::CREATED)
@@ -46,7 +46,7 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_win(
     let attempts = bodies
         .iter()
         .map(|body| client.patch(&path, body, Some("\"1\"")));
-    let statuses = futures_statuses(attempts).await?;
+    let statuses = statuses_of_all(attempts).await?;
     let won = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     let lost = statuses
         .iter()
@@ -59,16 +59,4 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_win(
         Some(true)
     );
     Ok(())
-}
-
-/// Runs every request at once and collects the statuses.
-async fn futures_statuses<F>(requests: impl Iterator<Item = F>) -> anyhow::Result<Vec<StatusCode>>
-where
-    F: std::future::Future<Output = anyhow::Result<reqwest::Response>>,
-{
-    let responses = futures_util::future::join_all(requests).await;
-    responses
-        .into_iter()
-        .map(|r| r.map(|response| response.status()))
-        .collect()
 }

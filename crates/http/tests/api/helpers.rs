@@ -406,3 +406,17 @@ pub(crate) async fn assert_problem(
     );
     Ok(body)
 }
+
+/// Runs every request at once and collects the statuses.
+pub(crate) async fn statuses_of_all<F>(
+    requests: impl Iterator<Item = F>,
+) -> anyhow::Result<Vec<StatusCode>>
+where
+    F: std::future::Future<Output = anyhow::Result<reqwest::Response>>,
+{
+    let responses = futures_util::future::join_all(requests).await;
+    responses
+        .into_iter()
+        .map(|r| r.map(|response| response.status()))
+        .collect()
+}
