@@ -2,6 +2,7 @@
 //! closing.
 
 use coffre_domain::account::{parse_nickname, parse_reason};
+use coffre_domain::ledger::{LedgerCommand, LedgerRequest};
 use coffre_domain::{
     Account, AccountError, AccountId, AccountType, Currency, Customer, CustomerId, FrenchRib,
     Money, NewAccount,
@@ -10,7 +11,9 @@ use rand_core::{OsRng, RngCore};
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
-use crate::ports::{AccountFilter, Clock, ConflictKind, PasswordHasher, Store};
+use crate::ports::{
+    AccountFilter, Clock, ConflictKind, LedgerBatch, LedgerOutcome, PasswordHasher, Storage,
+};
 use crate::{AppError, Principal, Service};
 
 /// How many fresh IBANs to try when a generated one is already taken (about one chance in
@@ -37,6 +40,17 @@ pub struct UpdateAccount {
     pub nickname: Option<Option<String>>,
     /// New overdraft limit.
     pub overdraft_limit: Option<Money>,
+    /// New daily outgoing limit; `Some(None)` restores the bank's default.
+    pub daily_limit: Option<Option<Money>>,
+}
+
+/// What an account's representation shows beyond the stored account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountFigures {
+    /// The sum of the account's pending holds.
+    pub pending_holds: Money,
+    /// The daily outgoing limit in force (its own, or the bank's default).
+    pub daily_limit: Money,
 }
 
 /// An account's balances.
@@ -60,6 +74,7 @@ fn account_refusal(error: AccountError) -> AppError {
         AccountError::CustomerRejected => AppError::Conflict(error.to_string()),
         AccountError::CurrencyNotAllowed => AppError::invalid("currency", error),
         AccountError::OverdraftNotAllowed => AppError::invalid("overdraft_limit", error),
+        AccountError::InvalidDailyLimit => AppError::invalid("daily_limit", error),
         AccountError::InvalidText(field, _) => AppError::invalid(field, error),
     }
 }
@@ -78,7 +93,7 @@ fn random_account_number() -> String {
     format!("{value:011}")
 }
 
-impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// Opens an account with a freshly generated French IBAN.
     pub async fn open_account(
         &self,
@@ -131,7 +146,10 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 };
                 Account::open(new, now).map_err(account_refusal)
             };
-            let opened = self.store.insert_account(customer_id, build).await;
+            let opened = self
+                .store
+                .insert_account(customer_id, caller.actor(), build)
+                .await;
             match opened {
                 Err(AppError::Duplicate(ConflictKind::Iban)) => continue,
                 Err(error) => return Err(error),
@@ -197,12 +215,13 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
     ) -> Result<Account, AppError> {
         let caller = caller.clone();
         let now = self.clock.now();
+        let policy = self.config.ledger;
         let nickname = match request.nickname {
             Some(Some(text)) => Some(Some(parse_nickname(&text).map_err(account_refusal)?)),
             other => other,
         };
         self.store
-            .update_account(id, move |account: &mut Account| {
+            .update_account(id, caller.actor(), move |account: &mut Account| {
                 caller.require_read(account.customer_id)?;
                 check_version(account, if_match)?;
                 if let Some(nickname) = nickname.filter(|n| *n != account.nickname) {
@@ -210,6 +229,23 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
                         return Err(AppError::Forbidden);
                     }
                     account.rename(nickname, now).map_err(account_refusal)?;
+                }
+                if let Some(limit) = request.daily_limit {
+                    if limit.is_some_and(|l| l.currency() != account.currency) {
+                        return Err(AppError::CurrencyMismatch);
+                    }
+                    // Sending back the limit in force (as the representation shows it) is no
+                    // change; clearing an own limit, or naming another amount, is.
+                    let changes = match limit {
+                        None => account.daily_limit_minor.is_some(),
+                        Some(l) => l.amount_minor() != policy.daily_limit_minor(account),
+                    };
+                    if changes {
+                        caller.require_servicing_staff()?;
+                        account
+                            .set_daily_limit(limit, now)
+                            .map_err(account_refusal)?;
+                    }
                 }
                 if let Some(limit) = request.overdraft_limit {
                     if limit.currency() != account.currency {
@@ -227,29 +263,48 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .await
     }
 
-    /// Closes an account (owner or servicing staff): only with a zero balance. The account is
-    /// kept, with status `CLOSED`.
+    /// Closes an account (owner or servicing staff): only with a zero balance and no pending
+    /// hold. The account is kept, with status `CLOSED`. The engine decides under the account's
+    /// lock, so a hold or a deposit racing the close is either seen or refused.
     pub async fn close_account(
         &self,
         caller: &Principal,
         id: AccountId,
         if_match: Option<i64>,
     ) -> Result<Account, AppError> {
-        let caller = caller.clone();
-        let now = self.clock.now();
-        let account = self
-            .store
-            .update_account(id, move |account: &mut Account| {
-                caller.require_read(account.customer_id)?;
-                if !caller.is_customer(account.customer_id) {
-                    caller.require_servicing_staff()?;
-                }
-                check_version(account, if_match)?;
-                account.close(now).map_err(account_refusal)
-            })
-            .await?;
+        let account = self.store.get_account(id).await?;
+        caller.require_read(account.customer_id)?;
+        if !caller.is_customer(account.customer_id) {
+            caller.require_servicing_staff()?;
+        }
+        check_version(&account, if_match)?;
+        let batch = LedgerBatch {
+            commands: vec![LedgerCommand {
+                id: Uuid::now_v7(),
+                request: LedgerRequest::Close { account: id },
+            }],
+            atomic: true,
+            actor: caller.actor(),
+            now: self.clock.now(),
+            policy: self.config.ledger,
+            idempotency: None,
+        };
+        let closed = match self.store.execute(batch).await? {
+            LedgerOutcome::Executed { results, .. } => {
+                results
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| {
+                        AppError::Unknown(anyhow::anyhow!("the engine returned no result"))
+                    })??
+                    .account
+            }
+            LedgerOutcome::Replayed(_) | LedgerOutcome::KeyReused => None,
+        };
+        let closed = closed
+            .ok_or_else(|| AppError::Unknown(anyhow::anyhow!("the engine closed no account")))?;
         tracing::info!(account_id = %id, "account closed");
-        Ok(account)
+        Ok(closed)
     }
 
     /// Freezes (`freeze = true`) or unfreezes an account: tellers and admins only.
@@ -265,7 +320,7 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let now = self.clock.now();
         let account = self
             .store
-            .update_account(id, move |account: &mut Account| {
+            .update_account(id, caller.actor(), move |account: &mut Account| {
                 caller.require_read(account.customer_id)?;
                 caller.require_servicing_staff()?;
                 let changed = if freeze {
@@ -280,14 +335,35 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
         Ok(account)
     }
 
-    /// An account's balances. Holds arrive with the ledger; until then nothing is pending.
+    /// What an account's representation shows beyond the stored account: its pending holds
+    /// (now) and the daily limit in force.
+    pub async fn account_figures(&self, account: &Account) -> Result<AccountFigures, AppError> {
+        let pending = self
+            .store
+            .pending_holds_minor(account.id, self.clock.now())
+            .await?;
+        let money = |minor: i64| {
+            Money::from_minor(minor, account.currency)
+                .map_err(|e| AppError::Unknown(anyhow::anyhow!("amount out of range: {e}")))
+        };
+        Ok(AccountFigures {
+            pending_holds: money(pending)?,
+            daily_limit: money(self.config.ledger.daily_limit_minor(account))?,
+        })
+    }
+
+    /// An account's balances: `available` is `current` minus the pending holds.
     pub async fn balance(&self, caller: &Principal, id: AccountId) -> Result<Balance, AppError> {
         let account = self.get_account(caller, id).await?;
         let current = account.balance();
+        let pending_holds = self.account_figures(&account).await?.pending_holds;
+        let available = current
+            .checked_sub(pending_holds)
+            .map_err(|e| AppError::Unknown(anyhow::anyhow!("amount out of range: {e}")))?;
         Ok(Balance {
             current,
-            available: current,
-            pending_holds: Money::zero(account.currency),
+            available,
+            pending_holds,
         })
     }
 }

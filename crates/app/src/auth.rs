@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::ports::{Clock, PasswordHasher, PurgeCutoffs, SessionRecord, Store, UserRecord};
+use crate::ports::{Clock, PasswordHasher, PurgeCutoffs, SessionRecord, Storage, UserRecord};
 use crate::throttle::ThrottlePolicy;
 use crate::{AppError, Principal, Service};
 
@@ -109,7 +109,7 @@ fn principal_of(user: &UserRecord) -> Principal {
     }
 }
 
-impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// Logs a user in. Unknown user and wrong password are the same 401 and take the same time;
     /// an account or an IP address over its allowance of attempts gets 429 until its lockout
     /// ends, whatever the password. Attempts are counted before the password is checked (see

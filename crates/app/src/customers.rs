@@ -1,6 +1,7 @@
 //! Customer use cases: sign-up, reading, listing and the manual KYC decision.
 
 use coffre_domain::customer::check_birth_date;
+use coffre_domain::events::Actor;
 use coffre_domain::{
     Address, Customer, CustomerError, CustomerId, Email, KycDecision, Password, PersonName, Role,
     UserId, Username,
@@ -9,7 +10,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
-use crate::ports::{Clock, CustomerFilter, PasswordHasher, Store, UserRecord};
+use crate::ports::{Clock, CustomerFilter, PasswordHasher, Storage, UserRecord};
 use crate::{AppError, Principal, Service};
 
 /// A validated sign-up request.
@@ -67,7 +68,7 @@ fn search_query(q: Option<&str>) -> Result<Option<String>, AppError> {
     }
 }
 
-impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// Signs a customer up, publicly or at a teller's desk. A logged-in customer or an auditor
     /// cannot sign someone else up.
     pub async fn sign_up(
@@ -109,7 +110,9 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             customer_id: Some(customer.id),
             created_at: now,
         };
-        self.store.insert_customer(&customer, &user).await?;
+        // A teller registering a customer is the actor; at sign-up, the new user is.
+        let actor = caller.map_or(Actor::User(user.id), Principal::actor);
+        self.store.insert_customer(&customer, &user, actor).await?;
         tracing::info!(customer_id = %customer.id, "customer signed up");
         Ok(customer)
     }
@@ -168,6 +171,7 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .store
             .update_customer(
                 id,
+                caller.actor(),
                 move |customer: &mut Customer, accounts: &mut [coffre_domain::Account]| {
                     customer
                         .decide_kyc(decision, reason, now)

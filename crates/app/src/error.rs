@@ -4,6 +4,8 @@
 //! in the HTTP adapter. Store failures arrive as [`StoreError`](crate::ports::StoreError) and are
 //! turned into meanings here, so no database error ever crosses into a response.
 
+use coffre_domain::ledger::LedgerError;
+
 use crate::ports::{ConflictKind, StoreError};
 
 /// One invalid field of a request.
@@ -62,6 +64,21 @@ pub enum AppError {
     /// The account still holds money (`account_not_empty`).
     #[error("the account balance is not zero")]
     AccountNotEmpty,
+    /// The debit would pass the overdraft limit (`insufficient_funds`).
+    #[error("insufficient funds")]
+    InsufficientFunds,
+    /// A daily outgoing limit or the Livret A ceiling would be passed (`limit_exceeded`).
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// A money-moving request came without an `Idempotency-Key` (`idempotency_key_missing`).
+    #[error("an Idempotency-Key header is required")]
+    IdempotencyKeyMissing,
+    /// The key was used before with another request (`idempotency_key_reused`).
+    #[error("this idempotency key was used with a different request")]
+    IdempotencyKeyReused,
+    /// The first request with this key is still running (`idempotency_key_in_flight`).
+    #[error("a request with this idempotency key is still being processed")]
+    IdempotencyKeyInFlight,
     /// Too many attempts; try again after the given delay (`rate_limited`).
     #[error("too many attempts")]
     RateLimited {
@@ -87,6 +104,7 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(ConflictKind::IdempotencyKey) => AppError::IdempotencyKeyInFlight,
             StoreError::Conflict(kind) => AppError::Duplicate(kind),
             StoreError::Unavailable(error) => AppError::Unavailable(error),
             StoreError::Unknown(error) => AppError::Unknown(error),
@@ -112,5 +130,38 @@ pub fn duplicate_message(kind: ConflictKind) -> &'static str {
         ConflictKind::Username => "this username is already taken",
         ConflictKind::Iban => "the generated IBAN is already in use",
         ConflictKind::LivretA => "a customer may hold only one open Livret A",
+        ConflictKind::IdempotencyKey => {
+            "a request with this idempotency key is still being processed"
+        }
+    }
+}
+
+impl From<LedgerError> for AppError {
+    /// The contract's code for each ledger refusal.
+    fn from(error: LedgerError) -> Self {
+        match error {
+            LedgerError::UnknownAccount(_)
+            | LedgerError::UnknownHold(_)
+            | LedgerError::UnknownTransaction(_) => AppError::NotFound,
+            LedgerError::InsufficientFunds => AppError::InsufficientFunds,
+            LedgerError::CurrencyMismatch => AppError::CurrencyMismatch,
+            LedgerError::AccountFrozen => AppError::AccountFrozen,
+            LedgerError::AccountClosed => AppError::AccountClosed,
+            LedgerError::AccountNotEmpty => AppError::AccountNotEmpty,
+            LedgerError::DailyLimitExceeded | LedgerError::CeilingExceeded => {
+                AppError::LimitExceeded(error.to_string())
+            }
+            LedgerError::HoldNotActive | LedgerError::NotReversible => {
+                AppError::Conflict(error.to_string())
+            }
+            LedgerError::AccountPendingKyc
+            | LedgerError::LivretARestricted
+            | LedgerError::SameAccount
+            | LedgerError::BalanceOutOfRange => AppError::invalid("source_account_id", error),
+            LedgerError::CaptureExceedsHold | LedgerError::NonPositiveAmount => {
+                AppError::invalid("amount", error)
+            }
+            LedgerError::InvalidExpiry => AppError::invalid("expires_at", error),
+        }
     }
 }

@@ -6,14 +6,19 @@
 //! them, so every rule about *who may do what* is written once, here.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod error;
+pub mod holds;
+pub mod idempotency;
+pub mod ledger;
 pub mod pagination;
 pub mod password;
 pub mod ports;
 pub mod principal;
 pub mod service;
+pub mod statements;
 pub mod throttle;
 
 pub use error::{AppError, FieldError};

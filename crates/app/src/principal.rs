@@ -1,5 +1,6 @@
 //! Who is calling: the authenticated user, their role and, for customers, which customer.
 
+use coffre_domain::events::Actor;
 use coffre_domain::{CustomerId, Role, UserId};
 
 use crate::AppError;
@@ -16,6 +17,11 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The caller as the event log records them.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id)
+    }
+
     /// True when the caller is this customer. Staff are never "the owner".
     pub fn is_customer(&self, customer_id: CustomerId) -> bool {
         self.role == Role::Customer && self.customer_id == Some(customer_id)

@@ -1,10 +1,12 @@
 //! The service struct that implements every use case over its ports.
 
 use coffre_domain::Bic;
+use coffre_domain::ledger::LedgerPolicy;
 
 use crate::AppError;
+use crate::idempotency::InFlight;
 use crate::password::DUMMY_PASSWORD;
-use crate::ports::{Clock, PasswordHasher, Store};
+use crate::ports::{Clock, PasswordHasher, Storage};
 use crate::throttle::ThrottlePolicy;
 
 /// This bank's identity, used to build IBANs and in inter-bank messages.
@@ -31,6 +33,8 @@ pub struct ServiceConfig {
     pub user_throttle: ThrottlePolicy,
     /// Failed-login throttling per client IP address.
     pub ip_throttle: ThrottlePolicy,
+    /// The ledger's limits.
+    pub ledger: LedgerPolicy,
 }
 
 /// Implements the use cases. Cheap to clone: every port is a handle.
@@ -43,9 +47,11 @@ pub struct Service<S, H, C> {
     /// A real hash of a random password, verified against when a username is unknown, so that
     /// a login for an unknown user takes as long as one for a known user.
     pub(crate) dummy_hash: String,
+    /// Idempotency keys whose first request is running on this node.
+    pub(crate) in_flight: InFlight,
 }
 
-impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// Builds the service.
     pub async fn new(
         store: S,
@@ -63,6 +69,7 @@ impl<S: Store, H: PasswordHasher, C: Clock> Service<S, H, C> {
             clock,
             config,
             dummy_hash,
+            in_flight: InFlight::default(),
         })
     }
 

@@ -3,7 +3,7 @@
 use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::Context as _;
-use coffre_app::ports::Store;
+use coffre_app::ports::Storage;
 use coffre_domain::Role;
 
 use crate::config::Config;
@@ -38,7 +38,7 @@ pub(crate) async fn create_user(
     Ok(())
 }
 
-async fn create_with<S: Store>(
+async fn create_with<S: Storage>(
     store: S,
     config: &Config,
     username: &str,

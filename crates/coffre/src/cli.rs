@@ -35,6 +35,12 @@ pub(crate) enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Checks of the event log.
+    Audit {
+        /// The check.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Administration.
     Admin {
         /// The administration task.
@@ -57,6 +63,27 @@ pub(crate) enum AdminCommand {
         /// Read the password from standard input (one line) instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// Data directory (overrides `COFFRE_DATA_DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+/// Checks of the event log.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Re-check the event log's hash chain: exit 0 when intact, 1 with the first broken event.
+    Verify {
+        /// Data directory (overrides `COFFRE_DATA_DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Replay the event log and compare it with the live balances and statuses: exit 0 when
+    /// they match, 1 listing every mismatch.
+    Rebuild {
+        /// Only compare (the live tables are never rewritten from the log).
+        #[arg(long, required = true)]
+        check: bool,
         /// Data directory (overrides `COFFRE_DATA_DIR`).
         #[arg(long)]
         data_dir: Option<PathBuf>,

@@ -38,6 +38,8 @@ pub(crate) struct Config {
     pub(crate) http: HttpConfig,
     /// Sessions and login throttling.
     pub(crate) session: SessionConfig,
+    /// Ledger limits.
+    pub(crate) ledger: LedgerConfig,
 }
 
 /// `[database]`.
@@ -153,6 +155,23 @@ impl Default for SessionConfig {
     }
 }
 
+/// `[ledger]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct LedgerConfig {
+    /// Daily outgoing limit of an account without one of its own, in major units of its
+    /// currency (`COFFRE_LEDGER_DEFAULT_DAILY_LIMIT`).
+    pub(crate) default_daily_limit: i64,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            default_daily_limit: 10_000,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -166,12 +185,15 @@ impl Default for Config {
             bank: BankConfig::default(),
             http: HttpConfig::default(),
             session: SessionConfig::default(),
+            ledger: LedgerConfig::default(),
         }
     }
 }
 
 /// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 6] = ["database", "redis", "nats", "bank", "http", "session"];
+const SECTIONS: [&str; 7] = [
+    "database", "redis", "nats", "bank", "http", "session", "ledger",
+];
 /// Top-level keys read from `COFFRE_<KEY>`.
 const TOP_LEVEL: [&str; 4] = ["listen", "data_dir", "public_url", "log"];
 
@@ -253,6 +275,10 @@ mod tests {
         assert_eq!(env_key("bic"), "bank.bic");
         assert_eq!(env_key("data_dir"), "data_dir");
         assert_eq!(env_key("http_behind_tls"), "http.behind_tls");
+        assert_eq!(
+            env_key("ledger_default_daily_limit"),
+            "ledger.default_daily_limit"
+        );
     }
 
     #[test]

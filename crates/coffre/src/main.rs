@@ -2,6 +2,7 @@
 //! together; every rule lives in the library crates.
 
 mod admin;
+mod audit;
 mod cli;
 mod config;
 mod serve;
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{AdminCommand, Cli, Command};
+use crate::cli::{AdminCommand, AuditCommand, Cli, Command};
 use crate::config::Config;
 
 fn main() -> ExitCode {
@@ -46,6 +47,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { data_dir } => {
             config.data_dir = data_dir.unwrap_or(config.data_dir);
             admin::migrate(&config).await
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        } => {
+            config.data_dir = data_dir.unwrap_or(config.data_dir);
+            audit::verify(&config).await
+        }
+        Command::Audit {
+            command: AuditCommand::Rebuild { check: _, data_dir },
+        } => {
+            config.data_dir = data_dir.unwrap_or(config.data_dir);
+            audit::rebuild_check(&config).await
         }
         Command::Admin {
             command:

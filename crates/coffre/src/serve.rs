@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::http::HeaderValue;
-use coffre_app::ports::Store;
+use coffre_app::ports::Storage;
 use coffre_http::{AppState, HttpSettings};
 
 use crate::config::Config;
@@ -50,7 +50,7 @@ fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
     })
 }
 
-async fn serve_with<S: Store>(store: S, config: Config) -> anyhow::Result<()> {
+async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> {
     let service = wiring::service(store, &config).await?;
     let metrics = coffre_http::metrics_recorder::install()?;
     let state = AppState::new(service, http_settings(&config)?, metrics);
@@ -95,10 +95,10 @@ async fn serve_with<S: Store>(store: S, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes ended sessions and stale login throttles now and then. A failure is logged and
-/// retried at the next tick: it must never stop the server.
+/// Deletes ended sessions and stale login throttles, and marks expired holds, now and then.
+/// A failure is logged and retried at the next tick: it must never stop the server.
 async fn purge_periodically<
-    S: Store,
+    S: Storage,
     H: coffre_app::ports::PasswordHasher,
     C: coffre_app::ports::Clock,
 >(
@@ -111,6 +111,10 @@ async fn purge_periodically<
         ticks.tick().await;
         if let Err(error) = service.purge_expired().await {
             tracing::warn!(error = %error, "failed to purge expired sessions");
+        }
+        // Expired holds already reserve nothing; marking them keeps the hold list truthful.
+        if let Err(error) = service.expire_due_holds().await {
+            tracing::warn!(error = %error, "failed to mark expired holds");
         }
     }
 }

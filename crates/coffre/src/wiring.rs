@@ -5,6 +5,7 @@ use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::SystemClock;
 use coffre_app::throttle::ThrottlePolicy;
 use coffre_app::{BankIdentity, Service, ServiceConfig};
+use coffre_domain::ledger::LedgerPolicy;
 use coffre_domain::{Bic, FrenchRib};
 use coffre_store_postgres::PostgresStore;
 use coffre_store_sqlite::SqliteStore;
@@ -61,6 +62,10 @@ pub(crate) fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
         .map_err(|_| anyhow::anyhow!("bank code and branch code must be five digits each"))?;
     let bic =
         Bic::parse(&bank.bic).map_err(|_| anyhow::anyhow!("COFFRE_BIC is not a valid BIC"))?;
+    anyhow::ensure!(
+        config.ledger.default_daily_limit > 0,
+        "COFFRE_LEDGER_DEFAULT_DAILY_LIMIT must be positive"
+    );
     let session = &config.session;
     let lockout = Duration::seconds(session.lockout_s);
     Ok(ServiceConfig {
@@ -81,11 +86,15 @@ pub(crate) fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
             window: lockout,
             lockout,
         },
+        ledger: LedgerPolicy {
+            default_daily_limit_major: config.ledger.default_daily_limit,
+            ..LedgerPolicy::default()
+        },
     })
 }
 
 /// The service over a store.
-pub(crate) async fn service<S: coffre_app::ports::Store>(
+pub(crate) async fn service<S: coffre_app::ports::Storage>(
     store: S,
     config: &Config,
 ) -> anyhow::Result<Service<S, Argon2Hasher, SystemClock>> {

@@ -131,6 +131,9 @@ pub enum AccountError {
     /// The currency is not allowed for the account type (a Livret A is in euros).
     #[error("this account type is only offered in EUR")]
     CurrencyNotAllowed,
+    /// A negative daily outgoing limit.
+    #[error("the daily limit must not be negative")]
+    InvalidDailyLimit,
     /// The customer's KYC was rejected: no account can be opened.
     #[error("the customer's identity verification was rejected")]
     CustomerRejected,
@@ -195,6 +198,13 @@ pub struct Account {
     pub balance_minor: i64,
     /// How far below zero `available` may go, in minor units (≥ 0).
     pub overdraft_limit_minor: i64,
+    /// The most that may leave the account in one UTC day, in minor units; `None` follows the
+    /// bank's default (see [`crate::ledger::LedgerPolicy`]).
+    pub daily_limit_minor: Option<i64>,
+    /// What left the account so far on [`Account::outgoing_day`], in minor units.
+    pub outgoing_today_minor: i64,
+    /// The UTC day `outgoing_today_minor` counts, if money ever left the account.
+    pub outgoing_day: Option<time::Date>,
     /// Optimistic-concurrency version, bumped by every change.
     pub version: i64,
     /// Opening time.
@@ -229,6 +239,9 @@ impl Account {
             status_reason: None,
             balance_minor: 0,
             overdraft_limit_minor: 0,
+            daily_limit_minor: None,
+            outgoing_today_minor: 0,
+            outgoing_day: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -338,6 +351,28 @@ impl Account {
         Ok(())
     }
 
+    /// Sets the daily outgoing limit (`None`: the bank's default). Like the overdraft limit, a
+    /// teller's decision; lowering it below what already left today only stops further debits.
+    pub fn set_daily_limit(
+        &mut self,
+        limit: Option<Money>,
+        now: OffsetDateTime,
+    ) -> Result<(), AccountError> {
+        self.ensure_open()?;
+        if limit.is_some_and(|limit| limit.currency() != self.currency) {
+            return Err(AccountError::CurrencyNotAllowed);
+        }
+        let limit_minor = limit.map(|limit| limit.amount_minor());
+        if limit_minor.is_some_and(|minor| minor < 0) {
+            return Err(AccountError::InvalidDailyLimit);
+        }
+        if self.daily_limit_minor != limit_minor {
+            self.daily_limit_minor = limit_minor;
+            self.touch(now);
+        }
+        Ok(())
+    }
+
     fn ensure_open(&self) -> Result<(), AccountError> {
         if self.status == AccountStatus::Closed {
             return Err(AccountError::Closed);
@@ -363,7 +398,7 @@ impl Account {
         Ok(())
     }
 
-    fn touch(&mut self, now: OffsetDateTime) {
+    pub(crate) fn touch(&mut self, now: OffsetDateTime) {
         self.version += 1;
         self.updated_at = now;
     }

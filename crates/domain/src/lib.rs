@@ -6,7 +6,9 @@
 
 pub mod account;
 pub mod customer;
+pub mod events;
 pub mod iban;
+pub mod ledger;
 pub mod money;
 pub mod user;
 

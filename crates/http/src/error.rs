@@ -140,7 +140,8 @@ impl ApiError {
         self.status.canonical_reason().unwrap_or("Error")
     }
 
-    fn into_problem(self) -> Problem {
+    /// The problem document (batch results embed one per refused item).
+    pub fn into_problem(self) -> Problem {
         Problem {
             problem_type: format!("urn:coffre:problem:{}", self.code),
             title: self.title().to_owned(),
@@ -191,6 +192,25 @@ impl From<AppError> for ApiError {
             }
             AppError::AccountNotEmpty => {
                 ApiError::new(S::CONFLICT, "account_not_empty", error.to_string())
+            }
+            AppError::InsufficientFunds => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "insufficient_funds",
+                error.to_string(),
+            ),
+            AppError::LimitExceeded(detail) => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "limit_exceeded", detail)
+            }
+            AppError::IdempotencyKeyMissing => {
+                ApiError::new(S::BAD_REQUEST, "idempotency_key_missing", error.to_string())
+            }
+            AppError::IdempotencyKeyReused => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                error.to_string(),
+            ),
+            AppError::IdempotencyKeyInFlight => {
+                ApiError::new(S::CONFLICT, "idempotency_key_in_flight", error.to_string())
             }
             AppError::RateLimited { retry_after } => {
                 // Rounded up: retrying a fraction of a second early would only fail again.

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod problem_responses;
 pub mod routes;
 pub mod state;
+pub mod statement_pdf;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,7 +22,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::routing::{get, post};
-use coffre_app::ports::{Clock, Store};
+use coffre_app::ports::{Clock, Storage};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -30,10 +31,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;
-use crate::routes::{accounts, auth, customers, ops};
+use crate::routes::{accounts, audit, auth, customers, holds, ops, statements, transactions};
 
 /// The whole API.
-pub fn router<S: Store, C: Clock>(state: AppState<S, C>) -> Router {
+pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login::<S, C>))
         .route("/auth/logout", post(auth::logout::<S, C>))
@@ -64,6 +65,35 @@ pub fn router<S: Store, C: Clock>(state: AppState<S, C>) -> Router {
             post(accounts::unfreeze::<S, C>),
         )
         .route("/v1/accounts/{id}/balance", get(accounts::balance::<S, C>))
+        .route(
+            "/v1/accounts/{id}/transactions",
+            get(statements::lines::<S, C>),
+        )
+        .route(
+            "/v1/accounts/{id}/statement",
+            get(statements::statement::<S, C>),
+        )
+        .route("/v1/accounts/{id}/holds", post(holds::place::<S, C>))
+        .route("/v1/holds/{id}", get(holds::get::<S, C>))
+        .route("/v1/holds/{id}/capture", post(holds::capture::<S, C>))
+        .route("/v1/holds/{id}/release", post(holds::release::<S, C>))
+        .route(
+            "/v1/transactions",
+            post(transactions::create::<S, C>).get(transactions::list::<S, C>),
+        )
+        .route(
+            "/v1/transactions/batch",
+            post(transactions::batch::<S, C>)
+                .layer(DefaultBodyLimit::max(transactions::BATCH_BODY_LIMIT_BYTES)),
+        )
+        .route("/v1/transactions/{id}", get(transactions::get::<S, C>))
+        .route(
+            "/v1/transactions/{id}/reverse",
+            post(transactions::reverse::<S, C>),
+        )
+        .route("/v1/audit/events", get(audit::events::<S, C>))
+        .route("/v1/audit/verify", get(audit::verify::<S, C>))
+        .route("/v1/audit/trial-balance", get(audit::trial_balance::<S, C>))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready::<S, C>))
         .route("/metrics", get(ops::metrics::<S, C>))
@@ -127,6 +157,7 @@ fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
+            HeaderName::from_static(extract::idempotency_key::IDEMPOTENCY_REPLAYED),
             HeaderName::from_static(middleware::request_id::REQUEST_ID),
         ])
 }

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{accounts, auth, customers, ops};
+use crate::routes::{accounts, audit, auth, customers, holds, ops, statements, transactions};
 
 /// Every documented operation. `tests/openapi.rs` checks that this list and the router agree.
 #[derive(OpenApi)]
@@ -21,6 +21,11 @@ Errors are RFC 9457 problem documents with a stable `code`. Cookie-authenticated
         customers::sign_up, customers::list, customers::me, customers::get, customers::decide_kyc,
         accounts::open, accounts::list, accounts::get, accounts::patch, accounts::put, accounts::close,
         accounts::freeze, accounts::unfreeze, accounts::balance,
+        statements::lines, statements::statement,
+        holds::place, holds::get, holds::capture, holds::release,
+        transactions::create, transactions::batch, transactions::get, transactions::list,
+        transactions::reverse,
+        audit::events, audit::verify, audit::trial_balance,
         ops::live, ops::ready, ops::metrics, ops::openapi, ops::docs,
     ),
     modifiers(&SessionSecurity),
@@ -28,6 +33,9 @@ Errors are RFC 9457 problem documents with a stable `code`. Cookie-authenticated
         (name = "auth", description = "Session login"),
         (name = "customers", description = "Customers and KYC"),
         (name = "accounts", description = "Accounts"),
+        (name = "transactions", description = "Moving money: deposits, withdrawals, transfers, batches, reversals"),
+        (name = "holds", description = "Card-style holds: reserve, capture, release"),
+        (name = "audit", description = "Event log, hash-chain check, trial balance"),
         (name = "operations", description = "Health, metrics, documentation"),
     )
 )]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use coffre_app::Service;
 use coffre_app::password::Argon2Hasher;
-use coffre_app::ports::{Clock, Store};
+use coffre_app::ports::{Clock, Storage};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 /// HTTP-level settings, from configuration.
@@ -59,7 +59,7 @@ impl<S, C> Clone for AppState<S, C> {
     }
 }
 
-impl<S: Store, C: Clock> AppState<S, C> {
+impl<S: Storage, C: Clock> AppState<S, C> {
     /// Builds the state.
     pub fn new(
         service: Service<S, Argon2Hasher, C>,

@@ -2,14 +2,16 @@
 
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{CustomerFilter, StoreError, UserRecord};
+use coffre_domain::events::{Actor, Event};
 use coffre_domain::{Account, Customer, CustomerId};
 use coffre_store_sql::listing::{like_pattern, page_of, search_text, sql_offset};
 use coffre_store_sql::rows::{CustomerRow, convert_all};
 use coffre_store_sql::writes::{check_updated_under_lock, customer_to_update, normalise_customer};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use time::OffsetDateTime;
 
 use crate::error::StoreContext;
-use crate::{accounts, sessions};
+use crate::{accounts, events, sessions};
 
 /// The `customers` columns a [`CustomerRow`] reads, as a literal for `concat!`.
 macro_rules! customer_columns {
@@ -20,11 +22,13 @@ macro_rules! customer_columns {
     };
 }
 
-/// Inserts a customer and their login in one transaction: both exist, or neither.
+/// Inserts a customer and their login, and records the registration, in one transaction: all
+/// exist, or none.
 pub(crate) async fn insert(
     pool: &PgPool,
     customer: &Customer,
     user: &UserRecord,
+    actor: Actor,
 ) -> Result<(), StoreError> {
     let mut customer = customer.clone();
     normalise_customer(&mut customer);
@@ -57,6 +61,8 @@ pub(crate) async fn insert(
     .await
     .store_context("failed to insert customer")?;
     sessions::insert_user_row(&mut tx, user).await?;
+    let registered = [Event::customer_registered(&customer)];
+    events::append(&mut tx, &registered, actor, customer.created_at).await?;
     tx.commit()
         .await
         .store_context("failed to commit customer insert")
@@ -170,8 +176,13 @@ pub(crate) async fn list(
 }
 
 /// Locks the customer, then their accounts in id order, lets `change` modify them, and writes
-/// back whatever changed version.
-pub(crate) async fn update<E, F>(pool: &PgPool, id: CustomerId, change: F) -> Result<Customer, E>
+/// back whatever changed version, with the events that say how.
+pub(crate) async fn update<E, F>(
+    pool: &PgPool,
+    id: CustomerId,
+    actor: Actor,
+    change: F,
+) -> Result<Customer, E>
 where
     E: From<StoreError>,
     F: FnOnce(&mut Customer, &mut [Account]) -> Result<(), E>,
@@ -185,8 +196,19 @@ where
     let mut after = before.clone();
     let mut accounts_after = accounts_before.clone();
     change(&mut after, &mut accounts_after)?;
+    // Changed rows carry the change's instant, the newest of all.
+    let changed_at = accounts_after
+        .iter()
+        .map(|account| account.updated_at)
+        .fold(after.updated_at, OffsetDateTime::max);
+    let mut changes = if after.version == before.version {
+        Vec::new()
+    } else {
+        Event::customer_changes(&before, &after)
+    };
     let customer = write_back(&mut tx, before, after).await?;
-    accounts::write_back_all(&mut tx, accounts_before, accounts_after).await?;
+    changes.extend(accounts::write_back_all(&mut tx, accounts_before, accounts_after).await?);
+    events::append(&mut tx, &changes, actor, changed_at).await?;
     tx.commit()
         .await
         .store_context("failed to commit customer update")?;

@@ -18,8 +18,15 @@ fn conflict_kind(constraint: &str) -> Option<ConflictKind> {
         "users_username_key" => Some(ConflictKind::Username),
         "accounts_iban_key" => Some(ConflictKind::Iban),
         "accounts_one_open_livret_a" => Some(ConflictKind::LivretA),
+        "idempotency_keys_pkey" => Some(ConflictKind::IdempotencyKey),
         _ => None,
     }
+}
+
+/// SQLSTATEs of a lock that could not be had: serialization failure, deadlock, lock not
+/// available (lock timeout). Every writer locks in one fixed order, so these are bugs.
+fn means_lock_failure(code: &str) -> bool {
+    matches!(code, "40001" | "40P01" | "55P03")
 }
 
 /// SQLSTATEs that mean "the database cannot serve us now" rather than "this request is wrong":
@@ -46,8 +53,21 @@ fn read_database_error(database: &dyn DatabaseError) -> DatabaseErrorMeaning {
 }
 
 /// Classifies a failed step; `action` says what was being done ("failed to insert customer").
+///
+/// A deadlock, serialization failure or lock timeout is reported as a lock-order bug, with its
+/// context, never retried: the fixed lock order (customers, accounts by id, internal accounts,
+/// the event chain head) is what rules them out.
 pub(crate) fn classify(error: sqlx::Error, action: &'static str) -> StoreError {
-    coffre_store_sql::error::classify(error, action, read_database_error)
+    let lock_failure = match &error {
+        sqlx::Error::Database(database) => means_lock_failure(&database.code().unwrap_or_default()),
+        _ => false,
+    };
+    match coffre_store_sql::error::classify(error, action, read_database_error) {
+        StoreError::Unknown(error) if lock_failure => StoreError::Unknown(error.context(
+            "lock conflict (deadlock, serialization failure or lock timeout): the lock order was broken",
+        )),
+        other => other,
+    }
 }
 
 /// `.store_context("failed to ...")` on a sqlx result: classifies the error with its context.
@@ -76,6 +96,10 @@ mod tests {
             conflict_kind("accounts_one_open_livret_a"),
             Some(ConflictKind::LivretA)
         );
+        assert_eq!(
+            conflict_kind("idempotency_keys_pkey"),
+            Some(ConflictKind::IdempotencyKey)
+        );
         assert_eq!(conflict_kind("customers_pkey"), None);
     }
 
@@ -84,5 +108,13 @@ mod tests {
         assert!(means_unavailable("08006"));
         assert!(means_unavailable("57P01"));
         assert!(!means_unavailable("23505"));
+    }
+
+    #[test]
+    fn lock_failures_are_recognised() {
+        assert!(means_lock_failure("40P01"));
+        assert!(means_lock_failure("40001"));
+        assert!(means_lock_failure("55P03"));
+        assert!(!means_lock_failure("23505"));
     }
 }

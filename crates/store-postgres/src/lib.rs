@@ -6,9 +6,15 @@
 //! constraints, and a list's count and page are read from one `REPEATABLE READ` snapshot. Any
 //! number of nodes may share the database.
 
+#[macro_use]
+mod columns;
+
 mod accounts;
+mod audit;
 mod customers;
 mod error;
+mod events;
+mod ledger;
 mod sessions;
 mod store;
 mod throttle;
@@ -16,6 +22,7 @@ mod throttle;
 use std::time::Duration;
 
 use anyhow::Context;
+use coffre_domain::ledger::InternalAccount;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
@@ -44,13 +51,32 @@ impl PostgresStore {
         Ok(PostgresStore { pool })
     }
 
-    /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet.
-    /// Concurrent callers (several nodes starting at once) are serialized by sqlx's advisory
-    /// lock.
+    /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet,
+    /// then makes sure every internal account exists. Concurrent callers (several nodes
+    /// starting at once) are serialized by sqlx's advisory lock, and the seeding is idempotent.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         sqlx::migrate!("./migrations")
             .run(&self.pool)
             .await
-            .context("failed to apply the PostgreSQL migrations")
+            .context("failed to apply the PostgreSQL migrations")?;
+        self.seed_internal_accounts().await
+    }
+
+    /// Inserts the internal accounts that do not exist yet, at a zero balance: the list is the
+    /// domain's, so a new currency or kind appears at the next start.
+    async fn seed_internal_accounts(&self) -> anyhow::Result<()> {
+        for account in InternalAccount::all() {
+            sqlx::query(
+                "INSERT INTO internal_accounts (id, kind, currency, balance_minor) \
+                 VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
+            )
+            .bind(account.id())
+            .bind(account.kind.as_str())
+            .bind(account.currency.code())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("failed to seed the internal account {account}"))?;
+        }
+        Ok(())
     }
 }

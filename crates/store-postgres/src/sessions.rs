@@ -132,7 +132,8 @@ pub(crate) async fn delete(pool: &PgPool, token_hash: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// Deletes ended sessions and stale throttle states in one transaction.
+/// Deletes ended sessions, stale throttle states and expired idempotency records in one
+/// transaction.
 pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await.store_context("failed to begin purge")?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
@@ -150,6 +151,11 @@ pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Resul
     .execute(&mut *tx)
     .await
     .store_context("failed to purge login throttles")?;
+    let idempotency = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+        .bind(stored_instant(cutoffs.now))
+        .execute(&mut *tx)
+        .await
+        .store_context("failed to purge idempotency records")?;
     tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected() + throttles.rows_affected())
+    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected())
 }

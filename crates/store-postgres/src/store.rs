@@ -1,15 +1,20 @@
-//! The port, implemented by delegating to one module per table group.
+//! The ports, implemented by delegating to one module per table group.
 
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{
-    AccountFilter, CustomerFilter, PurgeCutoffs, SessionRecord, Store, StoreError, ThrottleState,
-    UserRecord,
+    AccountFilter, AuditLog, CurrencyTotals, CustomerFilter, EventFilter, Ledger, LedgerBatch,
+    LedgerOutcome, LiveState, PurgeCutoffs, SessionRecord, StatementFilter, StatementLine, Store,
+    StoreError, ThrottleState, TransactionFilter, UserRecord,
 };
-use coffre_domain::{Account, AccountId, Customer, CustomerId, Username};
+use coffre_domain::events::Actor;
+use coffre_domain::events::EventRecord;
+use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
+use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban, Username};
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
-use crate::{PostgresStore, accounts, customers, sessions, throttle};
+use crate::ledger::reads;
+use crate::{PostgresStore, accounts, audit, customers, ledger, sessions, throttle};
 
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -24,8 +29,9 @@ impl Store for PostgresStore {
         &self,
         customer: &Customer,
         user: &UserRecord,
+        actor: Actor,
     ) -> Result<(), StoreError> {
-        customers::insert(&self.pool, customer, user).await
+        customers::insert(&self.pool, customer, user, actor).await
     }
 
     async fn get_customer(&self, id: CustomerId) -> Result<Customer, StoreError> {
@@ -40,20 +46,30 @@ impl Store for PostgresStore {
         customers::list(&self.pool, filter, page).await
     }
 
-    async fn update_customer<E, F>(&self, id: CustomerId, change: F) -> Result<Customer, E>
+    async fn update_customer<E, F>(
+        &self,
+        id: CustomerId,
+        actor: Actor,
+        change: F,
+    ) -> Result<Customer, E>
     where
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Customer, &mut [Account]) -> Result<(), E> + Send + 'static,
     {
-        customers::update(&self.pool, id, change).await
+        customers::update(&self.pool, id, actor, change).await
     }
 
-    async fn insert_account<E, F>(&self, customer_id: CustomerId, build: F) -> Result<Account, E>
+    async fn insert_account<E, F>(
+        &self,
+        customer_id: CustomerId,
+        actor: Actor,
+        build: F,
+    ) -> Result<Account, E>
     where
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Customer) -> Result<Account, E> + Send + 'static,
     {
-        accounts::insert(&self.pool, customer_id, build).await
+        accounts::insert(&self.pool, customer_id, actor, build).await
     }
 
     async fn get_account(&self, id: AccountId) -> Result<Account, StoreError> {
@@ -68,12 +84,17 @@ impl Store for PostgresStore {
         accounts::list(&self.pool, filter, page).await
     }
 
-    async fn update_account<E, F>(&self, id: AccountId, change: F) -> Result<Account, E>
+    async fn update_account<E, F>(
+        &self,
+        id: AccountId,
+        actor: Actor,
+        change: F,
+    ) -> Result<Account, E>
     where
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Account) -> Result<(), E> + Send + 'static,
     {
-        accounts::update(&self.pool, id, change).await
+        accounts::update(&self.pool, id, actor, change).await
     }
 
     async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
@@ -134,5 +155,85 @@ impl Store for PostgresStore {
 
     async fn purge_expired(&self, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
         sessions::purge_expired(&self.pool, cutoffs).await
+    }
+}
+
+impl Ledger for PostgresStore {
+    async fn execute(&self, batch: LedgerBatch) -> Result<LedgerOutcome, StoreError> {
+        ledger::execute(&self.pool, batch).await
+    }
+
+    async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {
+        accounts::id_by_iban(&self.pool, iban).await
+    }
+
+    async fn get_transaction(&self, id: TransactionId) -> Result<Transaction, StoreError> {
+        reads::get_transaction(&self.pool, id).await
+    }
+
+    async fn list_transactions(
+        &self,
+        filter: &TransactionFilter,
+        before: Option<TransactionId>,
+        limit: u32,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        reads::list_transactions(&self.pool, filter, before, limit).await
+    }
+
+    async fn get_hold(&self, id: HoldId) -> Result<Hold, StoreError> {
+        reads::get_hold(&self.pool, id).await
+    }
+
+    async fn expired_holds(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<HoldId>, StoreError> {
+        reads::expired_holds(&self.pool, now, limit).await
+    }
+
+    async fn pending_holds_minor(
+        &self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        reads::pending_holds_minor(&self.pool, account, now).await
+    }
+
+    async fn statement_lines(
+        &self,
+        account: AccountId,
+        filter: &StatementFilter,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StatementLine>, StoreError> {
+        reads::statement_lines(&self.pool, account, filter, after, limit).await
+    }
+
+    async fn balance_before(
+        &self,
+        account: AccountId,
+        instant: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        reads::balance_before(&self.pool, account, instant).await
+    }
+}
+
+impl AuditLog for PostgresStore {
+    async fn events(
+        &self,
+        filter: &EventFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        audit::events(&self.pool, filter, after, limit).await
+    }
+
+    async fn trial_balance(&self) -> Result<Vec<CurrencyTotals>, StoreError> {
+        audit::trial_balance(&self.pool).await
+    }
+
+    async fn live_state(&self) -> Result<LiveState, StoreError> {
+        audit::live_state(&self.pool).await
     }
 }

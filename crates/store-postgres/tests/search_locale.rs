@@ -5,6 +5,7 @@
 use anyhow::{Context, ensure};
 use coffre_app::pagination::PageRequest;
 use coffre_app::ports::{CustomerFilter, Store, StoreError};
+use coffre_domain::events::Actor;
 use coffre_domain::{Account, Customer, CustomerId, PersonName};
 use coffre_store_postgres::PostgresStore;
 use coffre_store_tests::contract::fixtures;
@@ -90,12 +91,16 @@ async fn a_renamed_customer_is_found_by_the_new_name_only_on_a_c_locale_database
     let customer = fixtures::insert_customer(&store, "Martin", "Durand").await?;
 
     let renamed = store
-        .update_customer(customer.id, |customer: &mut Customer, _: &mut [Account]| {
-            customer.first_name = PersonName::parse("Émile", "first_name")
-                .map_err(|error| StoreError::Unknown(error.into()))?;
-            customer.version += 1;
-            Ok::<_, StoreError>(())
-        })
+        .update_customer(
+            customer.id,
+            Actor::System,
+            |customer: &mut Customer, _: &mut [Account]| {
+                customer.first_name = PersonName::parse("Émile", "first_name")
+                    .map_err(|error| StoreError::Unknown(error.into()))?;
+                customer.version += 1;
+                Ok::<_, StoreError>(())
+            },
+        )
         .await?;
     assert_eq!(renamed.first_name.as_str(), "Émile");
 

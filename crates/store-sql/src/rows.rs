@@ -21,7 +21,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 /// A row that does not hold a valid domain value.
-fn corrupt(table: &str, id: impl std::fmt::Display, column: &str) -> StoreError {
+pub(crate) fn corrupt(table: &str, id: impl std::fmt::Display, column: &str) -> StoreError {
     StoreError::Unknown(anyhow::anyhow!("{table} row {id} has an invalid {column}"))
 }
 
@@ -92,6 +92,9 @@ pub struct AccountRow {
     status_reason: Option<String>,
     balance_minor: i64,
     overdraft_limit_minor: i64,
+    daily_limit_minor: Option<i64>,
+    outgoing_today_minor: i64,
+    outgoing_day: Option<Date>,
     version: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -116,6 +119,9 @@ impl TryFrom<AccountRow> for Account {
             status_reason: row.status_reason,
             balance_minor: row.balance_minor,
             overdraft_limit_minor: row.overdraft_limit_minor,
+            daily_limit_minor: row.daily_limit_minor,
+            outgoing_today_minor: row.outgoing_today_minor,
+            outgoing_day: row.outgoing_day,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -1,7 +1,10 @@
 //! Accounts: insert under the owner's lock, read, list, and update under lock.
 
 use coffre_app::pagination::{Page, PageRequest};
+use std::collections::BTreeSet;
+
 use coffre_app::ports::{AccountFilter, StoreError};
+use coffre_domain::events::{Actor, Event};
 use coffre_domain::{Account, AccountId, Customer, CustomerId};
 use coffre_store_sql::listing::{page_of, sql_offset};
 use coffre_store_sql::rows::{AccountRow, convert_all};
@@ -12,13 +15,15 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::customers;
 use crate::error::StoreContext;
+use crate::events::append_events;
 use crate::instants::{instant_text, optional_instant_text};
 
 /// The `accounts` columns an [`AccountRow`] reads, as a literal for `concat!`.
 macro_rules! account_columns {
     () => {
         "id, customer_id, iban, bic, type, status, currency, nickname, status_reason, balance_minor, \
-         overdraft_limit_minor, version, created_at, updated_at, closed_at"
+         overdraft_limit_minor, daily_limit_minor, outgoing_today_minor, outgoing_day, version, \
+         created_at, updated_at, closed_at"
     };
 }
 
@@ -34,6 +39,22 @@ async fn fetch(conn: &mut SqliteConnection, id: AccountId) -> Result<Account, St
     .await
     .store_context("failed to read account")?;
     row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+/// Reads the accounts of `ids` that exist, in ascending id order (the lock order).
+pub(crate) async fn fetch_existing(
+    conn: &mut SqliteConnection,
+    ids: &BTreeSet<AccountId>,
+) -> Result<Vec<Account>, StoreError> {
+    let mut accounts = Vec::with_capacity(ids.len());
+    for id in ids {
+        match fetch(conn, *id).await {
+            Ok(account) => accounts.push(account),
+            Err(StoreError::NotFound) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(accounts)
 }
 
 /// Reads every account of a customer, in id order (the order PostgreSQL locks them in).
@@ -67,6 +88,7 @@ pub(crate) async fn get(read: &SqlitePool, id: AccountId) -> Result<Account, Sto
 pub(crate) async fn insert<E, F>(
     write: &SqlitePool,
     customer_id: CustomerId,
+    actor: Actor,
     build: F,
 ) -> Result<Account, E>
 where
@@ -81,8 +103,9 @@ where
     let account = account_to_insert(build(&customer)?, customer_id)?;
     sqlx::query(
         "INSERT INTO accounts (id, customer_id, iban, bic, type, status, currency, nickname, status_reason, \
-         balance_minor, overdraft_limit_minor, version, created_at, updated_at, closed_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         balance_minor, overdraft_limit_minor, daily_limit_minor, outgoing_today_minor, outgoing_day, \
+         version, created_at, updated_at, closed_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(account.id.0)
     .bind(account.customer_id.0)
@@ -95,6 +118,9 @@ where
     .bind(&account.status_reason)
     .bind(account.balance_minor)
     .bind(account.overdraft_limit_minor)
+    .bind(account.daily_limit_minor)
+    .bind(account.outgoing_today_minor)
+    .bind(account.outgoing_day)
     .bind(account.version)
     .bind(instant_text(account.created_at)?)
     .bind(instant_text(account.updated_at)?)
@@ -102,6 +128,13 @@ where
     .execute(&mut *tx)
     .await
     .store_context("failed to insert account")?;
+    append_events(
+        &mut tx,
+        &[Event::account_created(&account)],
+        actor,
+        account.created_at,
+    )
+    .await?;
     tx.commit()
         .await
         .store_context("failed to commit account insert")?;
@@ -177,7 +210,12 @@ pub(crate) async fn list(
 
 /// Locks the account (the single writer holds the database), lets `change` modify it, and
 /// writes it back if its version changed.
-pub(crate) async fn update<E, F>(write: &SqlitePool, id: AccountId, change: F) -> Result<Account, E>
+pub(crate) async fn update<E, F>(
+    write: &SqlitePool,
+    id: AccountId,
+    actor: Actor,
+    change: F,
+) -> Result<Account, E>
 where
     E: From<StoreError>,
     F: FnOnce(&mut Account) -> Result<(), E>,
@@ -189,23 +227,38 @@ where
     let before = fetch(&mut tx, id).await?;
     let mut after = before.clone();
     change(&mut after)?;
-    let account = write_back(&mut tx, before, after).await?;
+    let account = write_back(&mut tx, before.clone(), after).await?;
+    append_changes(&mut tx, &before, &account, actor).await?;
     tx.commit()
         .await
         .store_context("failed to commit account update")?;
     Ok(account)
 }
 
-/// Writes back each account whose version changed; the closure must not add, drop or reorder
-/// accounts.
+/// Appends the events that say how an account changed (none if it did not), at the time of
+/// the change.
+pub(crate) async fn append_changes(
+    conn: &mut SqliteConnection,
+    before: &Account,
+    stored: &Account,
+    actor: Actor,
+) -> Result<(), StoreError> {
+    let events = Event::account_changes(before, stored);
+    append_events(conn, &events, actor, stored.updated_at).await
+}
+
+/// Writes back each account whose version changed, and appends the events of each change;
+/// the closure must not add, drop or reorder accounts.
 pub(crate) async fn write_back_all(
     conn: &mut SqliteConnection,
     before: Vec<Account>,
     after: Vec<Account>,
+    actor: Actor,
 ) -> Result<(), StoreError> {
     check_same_accounts(&before, &after)?;
     for (before, after) in before.into_iter().zip(after) {
-        write_back(conn, before, after).await?;
+        let stored = write_back(conn, before.clone(), after).await?;
+        append_changes(conn, &before, &stored, actor).await?;
     }
     Ok(())
 }
@@ -221,23 +274,37 @@ async fn write_back(
     let Some(after) = account_to_update(&before, after)? else {
         return Ok(before);
     };
+    write_update(conn, before.version, &after).await?;
+    Ok(after)
+}
+
+/// Writes the fields an account's life changes over the row still at `before_version` (already
+/// checked by [`account_to_update`]).
+pub(crate) async fn write_update(
+    conn: &mut SqliteConnection,
+    before_version: i64,
+    after: &Account,
+) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE accounts SET status = ?, nickname = ?, status_reason = ?, balance_minor = ?, \
-         overdraft_limit_minor = ?, version = ?, updated_at = ?, closed_at = ? WHERE id = ? AND version = ?",
+         overdraft_limit_minor = ?, daily_limit_minor = ?, outgoing_today_minor = ?, outgoing_day = ?, \
+         version = ?, updated_at = ?, closed_at = ? WHERE id = ? AND version = ?",
     )
     .bind(after.status.as_str())
     .bind(&after.nickname)
     .bind(&after.status_reason)
     .bind(after.balance_minor)
     .bind(after.overdraft_limit_minor)
+    .bind(after.daily_limit_minor)
+    .bind(after.outgoing_today_minor)
+    .bind(after.outgoing_day)
     .bind(after.version)
     .bind(instant_text(after.updated_at)?)
     .bind(optional_instant_text(after.closed_at)?)
     .bind(after.id.0)
-    .bind(before.version)
+    .bind(before_version)
     .execute(conn)
     .await
     .store_context("failed to update account")?;
-    check_updated_under_lock(updated.rows_affected(), "account", after.id)?;
-    Ok(after)
+    check_updated_under_lock(updated.rows_affected(), "account", after.id)
 }

@@ -2,6 +2,7 @@
 
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{CustomerFilter, StoreError, UserRecord};
+use coffre_domain::events::{Actor, Event};
 use coffre_domain::{Account, Customer, CustomerId};
 use coffre_store_sql::listing::{like_pattern, page_of, search_text, sql_offset};
 use coffre_store_sql::rows::{CustomerRow, convert_all};
@@ -9,6 +10,7 @@ use coffre_store_sql::writes::{check_updated_under_lock, customer_to_update, nor
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::error::StoreContext;
+use crate::events::append_events;
 use crate::instants::instant_text;
 use crate::{accounts, sessions};
 
@@ -26,6 +28,7 @@ pub(crate) async fn insert(
     write: &SqlitePool,
     customer: &Customer,
     user: &UserRecord,
+    actor: Actor,
 ) -> Result<(), StoreError> {
     let mut customer = customer.clone();
     normalise_customer(&mut customer);
@@ -58,6 +61,13 @@ pub(crate) async fn insert(
     .await
     .store_context("failed to insert customer")?;
     sessions::insert_user_row(&mut tx, user).await?;
+    append_events(
+        &mut tx,
+        &[Event::customer_registered(&customer)],
+        actor,
+        customer.created_at,
+    )
+    .await?;
     tx.commit()
         .await
         .store_context("failed to commit customer insert")
@@ -155,6 +165,7 @@ pub(crate) async fn list(
 pub(crate) async fn update<E, F>(
     write: &SqlitePool,
     id: CustomerId,
+    actor: Actor,
     change: F,
 ) -> Result<Customer, E>
 where
@@ -170,8 +181,10 @@ where
     let mut after = before.clone();
     let mut accounts_after = accounts_before.clone();
     change(&mut after, &mut accounts_after)?;
-    let customer = write_back(&mut tx, before, after).await?;
-    accounts::write_back_all(&mut tx, accounts_before, accounts_after).await?;
+    let customer = write_back(&mut tx, before.clone(), after).await?;
+    let changes = Event::customer_changes(&before, &customer);
+    append_events(&mut tx, &changes, actor, customer.updated_at).await?;
+    accounts::write_back_all(&mut tx, accounts_before, accounts_after, actor).await?;
     tx.commit()
         .await
         .store_context("failed to commit customer update")?;

@@ -23,6 +23,7 @@ fn conflict_kind(message: &str) -> Option<ConflictKind> {
         "users.username" => Some(ConflictKind::Username),
         "accounts.iban" => Some(ConflictKind::Iban),
         "accounts.customer_id" => Some(ConflictKind::LivretA),
+        "idempotency_keys.scope, idempotency_keys.key" => Some(ConflictKind::IdempotencyKey),
         _ => None,
     }
 }

@@ -8,9 +8,14 @@
 //! closure sees cannot change before its transaction commits.
 
 mod accounts;
+mod audit;
 mod customers;
 mod error;
+mod events;
 mod instants;
+mod ledger;
+mod ledger_reads;
+mod ledger_write;
 mod sessions;
 mod store;
 mod throttle;
@@ -19,6 +24,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use coffre_domain::ledger::InternalAccount;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -29,7 +35,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Readers: WAL lets them run beside the writer; a few are enough for an embedded bank.
 const READ_CONNECTIONS: u32 = 4;
 
-/// The SQLite implementation of [`Store`](coffre_app::ports::Store).
+/// The SQLite implementation of [`Store`](coffre_app::ports::Store),
+/// [`Ledger`](coffre_app::ports::Ledger) and [`AuditLog`](coffre_app::ports::AuditLog).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Exactly one connection: every write transaction goes through it.
@@ -90,11 +97,38 @@ impl SqliteStore {
         Ok(SqliteStore { write, read })
     }
 
-    /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet.
+    /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet, then
+    /// makes sure every internal account the domain knows has its row.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         sqlx::migrate!("./migrations")
             .run(&self.write)
             .await
-            .context("failed to apply the SQLite migrations")
+            .context("failed to apply the SQLite migrations")?;
+        self.seed_internal_accounts().await
+    }
+
+    /// Inserts the missing internal accounts (balance 0), from the domain's list: a currency
+    /// added to the domain gets its accounts at the next start.
+    async fn seed_internal_accounts(&self) -> anyhow::Result<()> {
+        let mut tx = self
+            .write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .context("failed to begin seeding internal accounts")?;
+        for account in InternalAccount::all() {
+            sqlx::query(
+                "INSERT OR IGNORE INTO internal_accounts (id, kind, currency, balance_minor) \
+                 VALUES (?, ?, ?, 0)",
+            )
+            .bind(account.id())
+            .bind(account.kind.as_str())
+            .bind(account.currency.code())
+            .execute(&mut *tx)
+            .await
+            .context("failed to seed an internal account")?;
+        }
+        tx.commit()
+            .await
+            .context("failed to commit the internal accounts")
     }
 }

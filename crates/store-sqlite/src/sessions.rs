@@ -131,13 +131,17 @@ pub(crate) async fn delete(write: &SqlitePool, token_hash: &str) -> Result<(), S
     Ok(())
 }
 
-/// Deletes ended sessions and stale throttle states in one transaction. Instants are stored
+/// Deletes ended sessions, stale throttle states and expired idempotency records in one
+/// transaction. Instants are stored
 /// as fixed-width UTC text, so comparing the text compares the times.
 pub(crate) async fn purge_expired(
     write: &SqlitePool,
     cutoffs: PurgeCutoffs,
 ) -> Result<u64, StoreError> {
-    let mut tx = write.begin().await.store_context("failed to begin purge")?;
+    let mut tx = write
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .store_context("failed to begin purge")?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
         .bind(instant_text(cutoffs.now)?)
         .bind(instant_text(cutoffs.idle_since)?)
@@ -153,6 +157,11 @@ pub(crate) async fn purge_expired(
     .execute(&mut *tx)
     .await
     .store_context("failed to purge login throttles")?;
+    let idempotency = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?")
+        .bind(instant_text(cutoffs.now)?)
+        .execute(&mut *tx)
+        .await
+        .store_context("failed to purge idempotency keys")?;
     tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected() + throttles.rows_affected())
+    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected())
 }

@@ -1,15 +1,18 @@
-//! The port, implemented by delegating to one module per table group.
+//! The ports, implemented by delegating to one module per table group.
 
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{
-    AccountFilter, CustomerFilter, PurgeCutoffs, SessionRecord, Store, StoreError, ThrottleState,
-    UserRecord,
+    AccountFilter, AuditLog, CurrencyTotals, CustomerFilter, EventFilter, Ledger, LedgerBatch,
+    LedgerOutcome, LiveState, PurgeCutoffs, SessionRecord, StatementFilter, StatementLine, Store,
+    StoreError, ThrottleState, TransactionFilter, UserRecord,
 };
-use coffre_domain::{Account, AccountId, Customer, CustomerId, Username};
+use coffre_domain::events::{Actor, EventRecord};
+use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
+use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban, Username};
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
-use crate::{SqliteStore, accounts, customers, sessions, throttle};
+use crate::{SqliteStore, accounts, audit, customers, ledger, ledger_reads, sessions, throttle};
 
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -24,8 +27,9 @@ impl Store for SqliteStore {
         &self,
         customer: &Customer,
         user: &UserRecord,
+        actor: Actor,
     ) -> Result<(), StoreError> {
-        customers::insert(&self.write, customer, user).await
+        customers::insert(&self.write, customer, user, actor).await
     }
 
     async fn get_customer(&self, id: CustomerId) -> Result<Customer, StoreError> {
@@ -40,20 +44,30 @@ impl Store for SqliteStore {
         customers::list(&self.read, filter, page).await
     }
 
-    async fn update_customer<E, F>(&self, id: CustomerId, change: F) -> Result<Customer, E>
+    async fn update_customer<E, F>(
+        &self,
+        id: CustomerId,
+        actor: Actor,
+        change: F,
+    ) -> Result<Customer, E>
     where
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Customer, &mut [Account]) -> Result<(), E> + Send + 'static,
     {
-        customers::update(&self.write, id, change).await
+        customers::update(&self.write, id, actor, change).await
     }
 
-    async fn insert_account<E, F>(&self, customer_id: CustomerId, build: F) -> Result<Account, E>
+    async fn insert_account<E, F>(
+        &self,
+        customer_id: CustomerId,
+        actor: Actor,
+        build: F,
+    ) -> Result<Account, E>
     where
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Customer) -> Result<Account, E> + Send + 'static,
     {
-        accounts::insert(&self.write, customer_id, build).await
+        accounts::insert(&self.write, customer_id, actor, build).await
     }
 
     async fn get_account(&self, id: AccountId) -> Result<Account, StoreError> {
@@ -68,12 +82,17 @@ impl Store for SqliteStore {
         accounts::list(&self.read, filter, page).await
     }
 
-    async fn update_account<E, F>(&self, id: AccountId, change: F) -> Result<Account, E>
+    async fn update_account<E, F>(
+        &self,
+        id: AccountId,
+        actor: Actor,
+        change: F,
+    ) -> Result<Account, E>
     where
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut Account) -> Result<(), E> + Send + 'static,
     {
-        accounts::update(&self.write, id, change).await
+        accounts::update(&self.write, id, actor, change).await
     }
 
     async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
@@ -134,5 +153,85 @@ impl Store for SqliteStore {
 
     async fn purge_expired(&self, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
         sessions::purge_expired(&self.write, cutoffs).await
+    }
+}
+
+impl Ledger for SqliteStore {
+    async fn execute(&self, batch: LedgerBatch) -> Result<LedgerOutcome, StoreError> {
+        ledger::execute(&self.write, batch).await
+    }
+
+    async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {
+        ledger_reads::account_id_by_iban(&self.read, iban).await
+    }
+
+    async fn get_transaction(&self, id: TransactionId) -> Result<Transaction, StoreError> {
+        ledger_reads::get_transaction(&self.read, id).await
+    }
+
+    async fn list_transactions(
+        &self,
+        filter: &TransactionFilter,
+        before: Option<TransactionId>,
+        limit: u32,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        ledger_reads::list_transactions(&self.read, filter, before, limit).await
+    }
+
+    async fn get_hold(&self, id: HoldId) -> Result<Hold, StoreError> {
+        ledger_reads::get_hold(&self.read, id).await
+    }
+
+    async fn expired_holds(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<HoldId>, StoreError> {
+        ledger_reads::expired_holds(&self.read, now, limit).await
+    }
+
+    async fn pending_holds_minor(
+        &self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        ledger_reads::pending_holds_minor(&self.read, account, now).await
+    }
+
+    async fn statement_lines(
+        &self,
+        account: AccountId,
+        filter: &StatementFilter,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StatementLine>, StoreError> {
+        ledger_reads::statement_lines(&self.read, account, filter, after, limit).await
+    }
+
+    async fn balance_before(
+        &self,
+        account: AccountId,
+        instant: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        ledger_reads::balance_before(&self.read, account, instant).await
+    }
+}
+
+impl AuditLog for SqliteStore {
+    async fn events(
+        &self,
+        filter: &EventFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        audit::events(&self.read, filter, after, limit).await
+    }
+
+    async fn trial_balance(&self) -> Result<Vec<CurrencyTotals>, StoreError> {
+        audit::trial_balance(&self.read).await
+    }
+
+    async fn live_state(&self) -> Result<LiveState, StoreError> {
+        audit::live_state(&self.read).await
     }
 }

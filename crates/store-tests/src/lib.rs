@@ -71,6 +71,18 @@ macro_rules! contract_tests {
             concurrent_account_updates_are_never_lost,
             concurrent_throttle_updates_are_never_lost,
             ended_sessions_and_stale_throttles_are_purged,
+            money_moves_and_reads_back,
+            a_refused_request_writes_nothing,
+            atomic_batches_write_all_or_nothing,
+            idempotency_keys_replay_and_refuse_reuse,
+            holds_reserve_until_captured_released_or_expired,
+            a_transaction_is_reversed_once,
+            closing_with_a_pending_hold_is_refused,
+            statement_lines_paginate_and_filter,
+            foundation_writes_append_events,
+            the_event_chain_verifies,
+            the_trial_balance_is_zero,
+            concurrent_transfers_keep_the_books_balanced,
         );
     };
     (@each $fresh_store:path; $($test:ident),* $(,)?) => {

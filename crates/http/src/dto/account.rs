@@ -1,7 +1,7 @@
 //! Accounts on the wire.
 
 use coffre_app::FieldError;
-use coffre_app::accounts::{Balance, OpenAccount, UpdateAccount};
+use coffre_app::accounts::{AccountFigures, Balance, OpenAccount, UpdateAccount};
 use coffre_app::ports::AccountFilter;
 use coffre_domain::{Account, AccountStatus, AccountType, CustomerId};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -131,6 +131,10 @@ pub struct PatchAccountBody {
     /// New overdraft limit (tellers and admins; current accounts only).
     #[serde(default)]
     pub overdraft_limit: Option<MoneyDto>,
+    /// New daily outgoing limit (tellers and admins), or `null` for the bank's default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<MoneyDto>)]
+    pub daily_limit: Option<Option<MoneyDto>>,
 }
 
 /// Full replacement of the changeable fields (PUT).
@@ -143,6 +147,9 @@ pub struct PutAccountBody {
     pub nickname: Option<Option<String>>,
     /// Overdraft limit (tellers and admins; current accounts only).
     pub overdraft_limit: MoneyDto,
+    /// Daily outgoing limit (tellers and admins); `null` or absent: the bank's default.
+    #[serde(default)]
+    pub daily_limit: Option<MoneyDto>,
 }
 
 impl PatchAccountBody {
@@ -153,9 +160,15 @@ impl PatchAccountBody {
             .map(|m| m.try_non_negative("overdraft_limit"))
             .transpose()
             .map_err(|e| vec![e])?;
+        let daily_limit = self
+            .daily_limit
+            .map(|limit| limit.map(|m| m.try_non_negative("daily_limit")).transpose())
+            .transpose()
+            .map_err(|e| vec![e])?;
         Ok(UpdateAccount {
             nickname: self.nickname,
             overdraft_limit,
+            daily_limit,
         })
     }
 }
@@ -163,9 +176,11 @@ impl PatchAccountBody {
 impl PutAccountBody {
     /// Validates into a command.
     pub fn try_into_domain(self) -> Result<UpdateAccount, Vec<FieldError>> {
+        // A replacement: an absent limit is the bank's default, like `null`.
         PatchAccountBody {
             nickname: self.nickname,
             overdraft_limit: Some(self.overdraft_limit),
+            daily_limit: Some(self.daily_limit),
         }
         .try_into_domain()
     }
@@ -237,6 +252,9 @@ pub struct AccountDto {
     pub balance: AccountBalanceDto,
     /// How far below zero the available balance may go.
     pub overdraft_limit: MoneyDto,
+    /// The most that may leave the account in one UTC day (its own limit, or the bank's
+    /// default).
+    pub daily_limit: MoneyDto,
     /// Opening time.
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -248,9 +266,14 @@ pub struct AccountDto {
     pub closed_at: Option<String>,
 }
 
-impl From<Account> for AccountDto {
-    fn from(a: Account) -> Self {
+impl AccountDto {
+    /// The representation of `a`, with its pending holds and daily limit.
+    pub fn new(a: Account, figures: AccountFigures) -> Self {
         let balance = a.balance();
+        // Pending holds never exceed what the ledger let them reserve, so this stays in range.
+        let available = balance
+            .checked_sub(figures.pending_holds)
+            .unwrap_or(balance);
         AccountDto {
             id: a.id.0,
             customer_id: a.customer_id.0,
@@ -263,9 +286,10 @@ impl From<Account> for AccountDto {
             nickname: a.nickname.clone(),
             balance: AccountBalanceDto {
                 current: balance.into(),
-                available: balance.into(),
+                available: available.into(),
             },
             overdraft_limit: a.overdraft_limit().into(),
+            daily_limit: figures.daily_limit.into(),
             created_at: timestamp::format(a.created_at),
             updated_at: timestamp::format(a.updated_at),
             closed_at: timestamp::format_opt(a.closed_at),

@@ -3,8 +3,14 @@
 //! collects every invalid field rather than stopping at the first.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod customer;
+pub mod hold;
 pub mod money;
 pub mod page;
+pub mod statement;
 pub mod timestamp;
+pub mod transaction;
+pub mod transaction_batch;
+pub mod transaction_list;

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use coffre_app::Principal;
 use coffre_app::auth::AuthenticatedSession;
-use coffre_app::ports::{Clock, Store};
+use coffre_app::ports::{Clock, Storage};
 use coffre_domain::UserId;
 
 use crate::error::ApiError;
@@ -79,7 +79,7 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-impl<S: Store, C: Clock> FromRequestParts<AppState<S, C>> for Session {
+impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -104,7 +104,7 @@ impl<S: Store, C: Clock> FromRequestParts<AppState<S, C>> for Session {
     }
 }
 
-impl<S: Store, C: Clock> FromRequestParts<AppState<S, C>> for Caller {
+impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -116,7 +116,7 @@ impl<S: Store, C: Clock> FromRequestParts<AppState<S, C>> for Caller {
     }
 }
 
-impl<S: Store, C: Clock> FromRequestParts<AppState<S, C>> for MaybeCaller {
+impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for MaybeCaller {
     type Rejection = ApiError;
 
     /// Anonymous when no session cookie is sent; a sent cookie must be valid (and, on writes,

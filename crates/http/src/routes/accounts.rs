@@ -4,7 +4,7 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coffre_app::PageRequest;
-use coffre_app::ports::{Clock, Store};
+use coffre_app::ports::{Clock, Storage};
 use coffre_domain::{Account, AccountId};
 
 use crate::dto::account::{
@@ -21,8 +21,21 @@ use crate::problem_responses::{
 };
 use crate::state::AppState;
 
+/// An account's representation: with its pending holds and daily limit in force.
+async fn account_dto<S: Storage, C: Clock>(
+    state: &AppState<S, C>,
+    account: Account,
+) -> Result<AccountDto, ApiError> {
+    let figures = state.service.account_figures(&account).await?;
+    Ok(AccountDto::new(account, figures))
+}
+
 /// An account with its `ETag` (and `Location` when just created).
-fn account_response(status: StatusCode, account: Account) -> Response {
+async fn account_response<S: Storage, C: Clock>(
+    state: &AppState<S, C>,
+    status: StatusCode,
+    account: Account,
+) -> Result<Response, ApiError> {
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, etag(account.version));
     if status == StatusCode::CREATED {
@@ -30,7 +43,8 @@ fn account_response(status: StatusCode, account: Account) -> Response {
             headers.insert(header::LOCATION, location);
         }
     }
-    (status, headers, axum::Json(AccountDto::from(account))).into_response()
+    let body = account_dto(state, account).await?;
+    Ok((status, headers, axum::Json(body)).into_response())
 }
 
 /// Open an account with a generated French IBAN (the owner, or a teller for a customer).
@@ -44,7 +58,7 @@ fn account_response(status: StatusCode, account: Account) -> Response {
         (status = 409, description = "KYC rejected, or a second Livret A", body = Problem, content_type = "application/problem+json"),
         JsonBodyErrors, Unauthenticated, Forbidden,
     ))]
-pub async fn open<S: Store, C: Clock>(
+pub async fn open<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     Json(body): Json<OpenAccountBody>,
@@ -53,7 +67,7 @@ pub async fn open<S: Store, C: Clock>(
         .service
         .open_account(&caller, body.into_domain())
         .await?;
-    Ok(account_response(StatusCode::CREATED, account))
+    account_response(&state, StatusCode::CREATED, account).await
 }
 
 /// List accounts: a customer's own, or (staff) anyone's, with filters.
@@ -65,7 +79,7 @@ pub async fn open<S: Store, C: Clock>(
         (status = 200, description = "One page of accounts", body = PageDto<AccountDto>, headers(("Link" = String))),
         Unauthenticated, Forbidden, InvalidQuery,
     ))]
-pub async fn list<S: Store, C: Clock>(
+pub async fn list<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     OriginalUri(uri): OriginalUri,
@@ -80,11 +94,17 @@ pub async fn list<S: Store, C: Clock>(
     if let Some(link) = link_header(&uri, &page) {
         headers.insert(header::LINK, link);
     }
-    Ok((
-        headers,
-        axum::Json(PageDto::from_page(page, AccountDto::from)),
-    )
-        .into_response())
+    let mut items = Vec::with_capacity(page.items.len());
+    for account in &page.items {
+        items.push(account_dto(&state, account.clone()).await?);
+    }
+    let body = PageDto {
+        items,
+        page: page.request.page(),
+        limit: page.request.limit(),
+        total: page.total,
+    };
+    Ok((headers, axum::Json(body)).into_response())
 }
 
 /// An account.
@@ -96,16 +116,17 @@ pub async fn list<S: Store, C: Clock>(
         (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
         Unauthenticated, NotFound,
     ))]
-pub async fn get<S: Store, C: Clock>(
+pub async fn get<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,
 ) -> Result<Response, ApiError> {
     let account = state.service.get_account(&caller, AccountId(id)).await?;
-    Ok(account_response(StatusCode::OK, account))
+    account_response(&state, StatusCode::OK, account).await
 }
 
-/// Change the nickname (owner) or the overdraft limit (tellers); honours `If-Match`.
+/// Change the nickname (owner), the overdraft limit or the daily limit (tellers); honours
+/// `If-Match`.
 #[utoipa::path(
     operation_id = "updateAccount",patch, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id"),
@@ -116,7 +137,7 @@ pub async fn get<S: Store, C: Clock>(
         (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
         JsonBodyErrors, Unauthenticated, Forbidden, NotFound, PreconditionFailed,
     ))]
-pub async fn patch<S: Store, C: Clock>(
+pub async fn patch<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,
@@ -128,10 +149,11 @@ pub async fn patch<S: Store, C: Clock>(
         .service
         .update_account(&caller, AccountId(id), request, if_match)
         .await?;
-    Ok(account_response(StatusCode::OK, account))
+    account_response(&state, StatusCode::OK, account).await
 }
 
-/// Replace the changeable fields (`nickname`, `overdraft_limit`); honours `If-Match`.
+/// Replace the changeable fields (`nickname`, `overdraft_limit`, `daily_limit`); honours
+/// `If-Match`.
 #[utoipa::path(
     operation_id = "replaceAccount",put, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id"),
@@ -142,7 +164,7 @@ pub async fn patch<S: Store, C: Clock>(
         (status = 200, description = "The account", body = AccountDto, headers(("ETag" = String))),
         JsonBodyErrors, Unauthenticated, Forbidden, NotFound, PreconditionFailed,
     ))]
-pub async fn put<S: Store, C: Clock>(
+pub async fn put<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,
@@ -154,10 +176,11 @@ pub async fn put<S: Store, C: Clock>(
         .service
         .update_account(&caller, AccountId(id), request, if_match)
         .await?;
-    Ok(account_response(StatusCode::OK, account))
+    account_response(&state, StatusCode::OK, account).await
 }
 
-/// Close the account (zero balance only). The account is kept with status `CLOSED`.
+/// Close the account (zero balance and no pending hold only). The account is kept with
+/// status `CLOSED`.
 #[utoipa::path(
     operation_id = "closeAccount",delete, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id"),
@@ -165,11 +188,11 @@ pub async fn put<S: Store, C: Clock>(
     security(("session" = [])),
     responses(
         (status = 200, description = "Closed", body = AccountDto, headers(("ETag" = String))),
-        (status = 409, description = "Balance not zero (`account_not_empty`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Balance not zero, or a pending hold (`account_not_empty`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Frozen or already closed", body = Problem, content_type = "application/problem+json"),
         BadRequest, Unauthenticated, Forbidden, NotFound, PreconditionFailed,
     ))]
-pub async fn close<S: Store, C: Clock>(
+pub async fn close<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,
@@ -179,10 +202,10 @@ pub async fn close<S: Store, C: Clock>(
         .service
         .close_account(&caller, AccountId(id), if_match)
         .await?;
-    Ok(account_response(StatusCode::OK, account))
+    account_response(&state, StatusCode::OK, account).await
 }
 
-async fn set_frozen<S: Store, C: Clock>(
+async fn set_frozen<S: Storage, C: Clock>(
     state: AppState<S, C>,
     caller: coffre_app::Principal,
     id: uuid::Uuid,
@@ -193,7 +216,7 @@ async fn set_frozen<S: Store, C: Clock>(
         .service
         .set_frozen(&caller, AccountId(id), freeze, &body.reason)
         .await?;
-    Ok(account_response(StatusCode::OK, account))
+    account_response(&state, StatusCode::OK, account).await
 }
 
 /// Freeze an active account (tellers, admins): it can neither send nor receive money.
@@ -207,7 +230,7 @@ async fn set_frozen<S: Store, C: Clock>(
         (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
         JsonBodyErrors, Unauthenticated, Forbidden, NotFound,
     ))]
-pub async fn freeze<S: Store, C: Clock>(
+pub async fn freeze<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,
@@ -227,7 +250,7 @@ pub async fn freeze<S: Store, C: Clock>(
         (status = 409, description = "Not frozen", body = Problem, content_type = "application/problem+json"),
         JsonBodyErrors, Unauthenticated, Forbidden, NotFound,
     ))]
-pub async fn unfreeze<S: Store, C: Clock>(
+pub async fn unfreeze<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,
@@ -245,7 +268,7 @@ pub async fn unfreeze<S: Store, C: Clock>(
         (status = 200, description = "The balances", body = BalanceDto),
         Unauthenticated, NotFound,
     ))]
-pub async fn balance<S: Store, C: Clock>(
+pub async fn balance<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use coffre_app::auth::Login;
-use coffre_app::ports::{Clock, Store};
+use coffre_app::ports::{Clock, Storage};
 
 use crate::dto::auth::{LoginBody, LoginDto, SessionUserDto};
 use crate::dto::timestamp;
@@ -18,7 +18,7 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-impl<S: Store, C: Clock> axum::extract::FromRequestParts<AppState<S, C>> for ClientIp {
+impl<S: Storage, C: Clock> axum::extract::FromRequestParts<AppState<S, C>> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
@@ -35,7 +35,7 @@ fn session_cookie<S, C>(
     max_age_seconds: i64,
 ) -> Option<HeaderValue>
 where
-    S: Store,
+    S: Storage,
     C: Clock,
 {
     let secure = if state.settings.secure_transport {
@@ -63,7 +63,7 @@ where
             content_type = "application/problem+json", headers(("Retry-After" = String))),
         JsonBodyErrors,
     ))]
-pub async fn login<S: Store, C: Clock>(
+pub async fn login<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     ClientIp(client_ip): ClientIp,
     headers: HeaderMap,
@@ -110,7 +110,7 @@ pub async fn login<S: Store, C: Clock>(
         (status = 403, description = "Missing or wrong X-CSRF-Token", body = Problem, content_type = "application/problem+json"),
         Unauthenticated,
     ))]
-pub async fn logout<S: Store, C: Clock>(
+pub async fn logout<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Session(session): Session,
 ) -> Result<Response, ApiError> {

@@ -3,7 +3,7 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffre_app::ports::{Clock, Store};
+use coffre_app::ports::{Clock, Storage};
 use coffre_domain::CustomerId;
 
 use crate::dto::customer::{CustomerDto, CustomerListQuery, KycBody, SignUpBody};
@@ -39,7 +39,7 @@ fn customer_response(status: StatusCode, customer: coffre_domain::Customer) -> R
         (status = 409, description = "E-mail already registered", body = Problem, content_type = "application/problem+json"),
         JsonBodyErrors, Unauthenticated, Forbidden,
     ))]
-pub async fn sign_up<S: Store, C: Clock>(
+pub async fn sign_up<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     MaybeCaller(caller): MaybeCaller,
     Json(body): Json<SignUpBody>,
@@ -58,7 +58,7 @@ pub async fn sign_up<S: Store, C: Clock>(
         (status = 404, description = "Staff users are not customers", body = Problem, content_type = "application/problem+json"),
         Unauthenticated,
     ))]
-pub async fn me<S: Store, C: Clock>(
+pub async fn me<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
 ) -> Result<Response, ApiError> {
@@ -75,7 +75,7 @@ pub async fn me<S: Store, C: Clock>(
         (status = 200, description = "The customer", body = CustomerDto, headers(("ETag" = String))),
         Unauthenticated, NotFound,
     ))]
-pub async fn get<S: Store, C: Clock>(
+pub async fn get<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,
@@ -93,7 +93,7 @@ pub async fn get<S: Store, C: Clock>(
         (status = 200, description = "One page of customers", body = PageDto<CustomerDto>, headers(("Link" = String))),
         Unauthenticated, Forbidden, InvalidQuery,
     ))]
-pub async fn list<S: Store, C: Clock>(
+pub async fn list<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     OriginalUri(uri): OriginalUri,
@@ -125,7 +125,7 @@ pub async fn list<S: Store, C: Clock>(
         (status = 409, description = "KYC already decided", body = Problem, content_type = "application/problem+json"),
         JsonBodyErrors, Unauthenticated, Forbidden, NotFound,
     ))]
-pub async fn decide_kyc<S: Store, C: Clock>(
+pub async fn decide_kyc<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     Caller(caller): Caller,
     IdPath(id): IdPath,

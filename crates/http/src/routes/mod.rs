@@ -2,6 +2,10 @@
 //! result; the rules live in `coffre-app`.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod holds;
 pub mod ops;
+pub mod statements;
+pub mod transactions;

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffre_app::ports::{Clock, Store};
+use coffre_app::ports::{Clock, Storage};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,7 +32,7 @@ pub async fn live() -> axum::Json<HealthDto> {
         (status = 200, description = "Healthy", body = HealthDto),
         (status = 503, description = "Unavailable (`service_unavailable`)", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn ready<S: Store, C: Clock>(
+pub async fn ready<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
 ) -> Result<axum::Json<HealthDto>, ApiError> {
     state.service.check_ready().await?;
@@ -43,7 +43,7 @@ pub async fn ready<S: Store, C: Clock>(
 #[utoipa::path(
     operation_id = "metrics",get, path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
-pub async fn metrics<S: Store, C: Clock>(State(state): State<AppState<S, C>>) -> Response {
+pub async fn metrics<S: Storage, C: Clock>(State(state): State<AppState<S, C>>) -> Response {
     let body = state.metrics.render();
     (
         StatusCode::OK,

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use coffre_app::password::Argon2Hasher;
-use coffre_app::ports::{Clock, Store, SystemClock};
+use coffre_app::ports::{Clock, Storage, SystemClock};
 use coffre_app::throttle::ThrottlePolicy;
 use coffre_app::{BankIdentity, Service, ServiceConfig};
 use coffre_domain::{Bic, Role};
@@ -84,6 +84,7 @@ pub(crate) fn test_config() -> anyhow::Result<ServiceConfig> {
             window: lockout,
             lockout,
         },
+        ledger: coffre_domain::ledger::LedgerPolicy::default(),
     })
 }
 
@@ -147,7 +148,7 @@ pub(crate) async fn spawn_app_with<C: Clock>(
     }
 }
 
-async fn start<S: Store, C: Clock>(
+async fn start<S: Storage, C: Clock>(
     store: S,
     clock: C,
     settings: HttpSettings,
@@ -419,4 +420,80 @@ where
         .into_iter()
         .map(|r| r.map(|response| response.status()))
         .collect()
+}
+
+/// A fresh `Idempotency-Key`.
+pub(crate) fn fresh_key() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+impl UserClient {
+    /// POSTs `body` with an `Idempotency-Key`.
+    pub(crate) async fn post_with_key(
+        &self,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> anyhow::Result<Response> {
+        Ok(self
+            .with_csrf(self.http.post(format!("{}{path}", self.base)).json(body))
+            .header("Idempotency-Key", key)
+            .send()
+            .await?)
+    }
+
+    /// POSTs `body` with a fresh `Idempotency-Key`.
+    pub(crate) async fn post_once(&self, path: &str, body: &Value) -> anyhow::Result<Response> {
+        self.post_with_key(path, body, &fresh_key()).await
+    }
+
+    /// An account's current balance amount, e.g. `"12.50"`.
+    pub(crate) async fn current_balance(&self, account_id: &str) -> anyhow::Result<String> {
+        let balance: Value = self
+            .get(&format!("/v1/accounts/{account_id}/balance"))
+            .await?
+            .json()
+            .await?;
+        balance["current"]["amount"]
+            .as_str()
+            .map(str::to_owned)
+            .context("balance amount")
+    }
+}
+
+/// One answer, as received: status, `Idempotency-Replayed` flag and body bytes.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) replayed: bool,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Reads a response into an [`Answer`].
+pub(crate) async fn answer_of(response: Response) -> anyhow::Result<Answer> {
+    let status = response.status();
+    let replayed = response
+        .headers()
+        .get("idempotency-replayed")
+        .is_some_and(|v| v.as_bytes() == b"true");
+    let body = response.bytes().await?.to_vec();
+    Ok(Answer {
+        status,
+        replayed,
+        body,
+    })
+}
+
+/// Runs every request at once and keeps each answer's status and body.
+pub(crate) async fn answers_of_all<F>(
+    requests: impl Iterator<Item = F>,
+) -> anyhow::Result<Vec<Answer>>
+where
+    F: std::future::Future<Output = anyhow::Result<reqwest::Response>>,
+{
+    let responses = futures_util::future::join_all(requests).await;
+    let mut answers = Vec::with_capacity(responses.len());
+    for response in responses {
+        answers.push(answer_of(response?).await?);
+    }
+    Ok(answers)
 }

@@ -6,8 +6,14 @@
 mod helpers;
 
 mod accounts;
+mod audit;
 mod auth;
 mod concurrency;
 mod customers;
 mod errors;
+mod holds;
 mod operations;
+mod statements;
+mod transaction_batches;
+mod transaction_idempotency;
+mod transactions;

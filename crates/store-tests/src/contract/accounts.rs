@@ -16,7 +16,11 @@ pub async fn account_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
     let mut customer = fixtures::customer("Mary", "Jackson")?;
     customer.kyc_status = KycStatus::Verified;
     store
-        .insert_customer(&customer, &fixtures::customer_user(&customer)?)
+        .insert_customer(
+            &customer,
+            &fixtures::customer_user(&customer)?,
+            fixtures::ACTOR,
+        )
         .await?;
     let mut account = fixtures::account(customer.id, AccountType::Courant, AccountStatus::Active)?;
     account.currency = Currency::JPY;
@@ -29,7 +33,7 @@ pub async fn account_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
     let expected_customer = customer.clone();
     let to_insert = account.clone();
     let inserted = store
-        .insert_account(customer.id, move |seen: &Customer| {
+        .insert_account(customer.id, fixtures::ACTOR, move |seen: &Customer| {
             if *seen != expected_customer {
                 return Err(ClosureError::Refused);
             }
@@ -51,7 +55,7 @@ pub async fn account_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
 pub async fn a_refused_account_opening_stores_nothing<S: Store>(store: &S) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Dorothy", "Vaughan").await?;
     let outcome = store
-        .insert_account(customer.id, |_: &Customer| {
+        .insert_account(customer.id, fixtures::ACTOR, |_: &Customer| {
             Err::<Account, _>(ClosureError::Refused)
         })
         .await;
@@ -86,7 +90,9 @@ pub async fn a_duplicate_iban_is_a_conflict<S: Store>(store: &S) -> anyhow::Resu
     let mut second = fixtures::account(customer.id, AccountType::Epargne, AccountStatus::Active)?;
     second.iban = first.iban.clone();
     let outcome = store
-        .insert_account(customer.id, move |_: &Customer| Ok::<_, StoreError>(second))
+        .insert_account(customer.id, fixtures::ACTOR, move |_: &Customer| {
+            Ok::<_, StoreError>(second)
+        })
         .await;
     ensure!(
         matches!(outcome, Err(StoreError::Conflict(ConflictKind::Iban))),
@@ -110,7 +116,9 @@ pub async fn a_second_open_livret_a_is_a_conflict_until_the_first_is_closed<S: S
     let second = fixtures::account(customer.id, AccountType::LivretA, AccountStatus::PendingKyc)?;
     let retry = second.clone();
     let outcome = store
-        .insert_account(customer.id, move |_: &Customer| Ok::<_, StoreError>(second))
+        .insert_account(customer.id, fixtures::ACTOR, move |_: &Customer| {
+            Ok::<_, StoreError>(second)
+        })
         .await;
     ensure!(
         matches!(outcome, Err(StoreError::Conflict(ConflictKind::LivretA))),
@@ -122,7 +130,7 @@ pub async fn a_second_open_livret_a_is_a_conflict_until_the_first_is_closed<S: S
 
     let now = fixtures::now();
     store
-        .update_account(first.id, move |account: &mut Account| {
+        .update_account(first.id, fixtures::ACTOR, move |account: &mut Account| {
             account.status = AccountStatus::Closed;
             account.closed_at = Some(now);
             account.version += 1;
@@ -130,7 +138,9 @@ pub async fn a_second_open_livret_a_is_a_conflict_until_the_first_is_closed<S: S
         })
         .await?;
     let reopened = store
-        .insert_account(customer.id, move |_: &Customer| Ok::<_, StoreError>(retry))
+        .insert_account(customer.id, fixtures::ACTOR, move |_: &Customer| {
+            Ok::<_, StoreError>(retry)
+        })
         .await?;
     assert_eq!(reopened.status, AccountStatus::PendingKyc);
     Ok(())
@@ -144,7 +154,9 @@ pub async fn a_missing_account_is_not_found<S: Store>(store: &S) -> anyhow::Resu
         Err(StoreError::NotFound)
     ));
     let outcome = store
-        .update_account(missing, |_: &mut Account| Ok::<_, StoreError>(()))
+        .update_account(missing, fixtures::ACTOR, |_: &mut Account| {
+            Ok::<_, StoreError>(())
+        })
         .await;
     ensure!(
         matches!(outcome, Err(StoreError::NotFound)),
@@ -168,7 +180,7 @@ pub async fn an_account_update_is_written_back_only_when_its_version_changes<S: 
     .await?;
 
     let unchanged = store
-        .update_account(account.id, |account: &mut Account| {
+        .update_account(account.id, fixtures::ACTOR, |account: &mut Account| {
             account.nickname = Some("not saved".to_owned());
             Ok::<_, StoreError>(())
         })
@@ -178,7 +190,7 @@ pub async fn an_account_update_is_written_back_only_when_its_version_changes<S: 
 
     let now = fixtures::now();
     let changed = store
-        .update_account(account.id, move |account: &mut Account| {
+        .update_account(account.id, fixtures::ACTOR, move |account: &mut Account| {
             account.status = AccountStatus::Frozen;
             account.status_reason = Some("fraud investigation".to_owned());
             account.nickname = None;
@@ -205,7 +217,7 @@ pub async fn a_refused_account_update_changes_nothing<S: Store>(store: &S) -> an
     )
     .await?;
     let outcome = store
-        .update_account(account.id, |account: &mut Account| {
+        .update_account(account.id, fixtures::ACTOR, |account: &mut Account| {
             account.status = AccountStatus::Frozen;
             account.version += 1;
             Err::<(), _>(ClosureError::Refused)

@@ -27,7 +27,7 @@ pub async fn concurrent_account_updates_are_never_lost<S: Store>(store: &S) -> a
         let store = store.clone();
         racers.spawn(async move {
             store
-                .update_account(account.id, |account: &mut Account| {
+                .update_account(account.id, fixtures::ACTOR, |account: &mut Account| {
                     account.overdraft_limit_minor += 1;
                     account.version += 1;
                     Ok::<_, StoreError>(())

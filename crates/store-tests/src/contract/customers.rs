@@ -21,7 +21,9 @@ pub async fn customer_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
     customer.version = 7;
     customer.created_at -= Duration::days(3);
     let user = fixtures::customer_user(&customer)?;
-    store.insert_customer(&customer, &user).await?;
+    store
+        .insert_customer(&customer, &user, fixtures::ACTOR)
+        .await?;
 
     assert_eq!(store.get_customer(customer.id).await?, customer);
     let found = store.find_user_by_username(&user.username).await?;
@@ -36,7 +38,11 @@ pub async fn instants_are_kept_to_the_microsecond<S: Store>(store: &S) -> anyhow
     customer.created_at = precise;
     customer.updated_at = precise;
     store
-        .insert_customer(&customer, &fixtures::customer_user(&customer)?)
+        .insert_customer(
+            &customer,
+            &fixtures::customer_user(&customer)?,
+            fixtures::ACTOR,
+        )
         .await?;
 
     let stored = store.get_customer(customer.id).await?;
@@ -54,7 +60,9 @@ pub async fn a_duplicate_email_is_a_conflict<S: Store>(store: &S) -> anyhow::Res
     let mut login = fixtures::customer_user(&second)?;
     login.username = coffre_domain::Username::parse("someone-else@example.org")?;
 
-    let outcome = store.insert_customer(&second, &login).await;
+    let outcome = store
+        .insert_customer(&second, &login, fixtures::ACTOR)
+        .await;
     ensure!(
         matches!(outcome, Err(StoreError::Conflict(ConflictKind::Email))),
         "expected an e-mail conflict, got {outcome:?}"
@@ -78,7 +86,11 @@ pub async fn a_duplicate_username_is_a_conflict<S: Store>(store: &S) -> anyhow::
         .await?;
 
     let outcome = store
-        .insert_customer(&customer, &fixtures::customer_user(&customer)?)
+        .insert_customer(
+            &customer,
+            &fixtures::customer_user(&customer)?,
+            fixtures::ACTOR,
+        )
         .await;
     ensure!(
         matches!(outcome, Err(StoreError::Conflict(ConflictKind::Username))),
@@ -107,9 +119,11 @@ pub async fn a_missing_customer_is_not_found<S: Store>(store: &S) -> anyhow::Res
         Err(StoreError::NotFound)
     ));
     let updated = store
-        .update_customer(missing, |_: &mut Customer, _: &mut [Account]| {
-            Ok::<_, StoreError>(())
-        })
+        .update_customer(
+            missing,
+            fixtures::ACTOR,
+            |_: &mut Customer, _: &mut [Account]| Ok::<_, StoreError>(()),
+        )
         .await;
     ensure!(
         matches!(updated, Err(StoreError::NotFound)),
@@ -117,7 +131,9 @@ pub async fn a_missing_customer_is_not_found<S: Store>(store: &S) -> anyhow::Res
     );
     let account = fixtures::account(missing, AccountType::Courant, AccountStatus::Active)?;
     let opened = store
-        .insert_account(missing, move |_: &Customer| Ok::<_, StoreError>(account))
+        .insert_account(missing, fixtures::ACTOR, move |_: &Customer| {
+            Ok::<_, StoreError>(account)
+        })
         .await;
     ensure!(
         matches!(opened, Err(StoreError::NotFound)),
@@ -166,6 +182,7 @@ pub async fn a_kyc_verification_activates_pending_accounts_atomically<S: Store>(
     let decided = store
         .update_customer(
             customer.id,
+            fixtures::ACTOR,
             move |customer: &mut Customer, accounts: &mut [Account]| {
                 if accounts.iter().map(|a| a.id).collect::<Vec<_>>() != expected_order {
                     return Err(ClosureError::Refused);
@@ -214,6 +231,7 @@ pub async fn a_refused_customer_update_changes_nothing<S: Store>(store: &S) -> a
     let outcome = store
         .update_customer(
             customer.id,
+            fixtures::ACTOR,
             move |customer: &mut Customer, accounts: &mut [Account]| {
                 customer.first_name = PersonName::parse("Changed", "first_name")
                     .map_err(|_| ClosureError::Refused)?;
@@ -248,7 +266,11 @@ async fn insert_listed_customers<S: Store>(store: &S) -> anyhow::Result<Vec<Cust
         let mut customer = fixtures::customer(first, last)?;
         customer.kyc_status = status;
         store
-            .insert_customer(&customer, &fixtures::customer_user(&customer)?)
+            .insert_customer(
+                &customer,
+                &fixtures::customer_user(&customer)?,
+                fixtures::ACTOR,
+            )
             .await?;
         inserted.push(customer);
     }

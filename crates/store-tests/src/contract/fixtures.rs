@@ -3,10 +3,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
-use coffre_app::ports::{Store, StoreError, UserRecord};
+use coffre_app::ports::{
+    BatchResults, Ledger, LedgerBatch, LedgerOutcome, Store, StoreError, UserRecord,
+};
+use coffre_domain::events::Actor;
+use coffre_domain::ledger::{Applied, LedgerCommand, LedgerError, LedgerPolicy, LedgerRequest};
 use coffre_domain::{
     Account, AccountId, AccountStatus, AccountType, Address, Bic, Currency, Customer, CustomerId,
-    Email, FrenchRib, KycStatus, PersonName, Role, UserId, Username,
+    Email, FrenchRib, KycStatus, Money, PersonName, Role, UserId, Username,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -107,7 +111,7 @@ pub async fn insert_customer<S: Store>(
 ) -> anyhow::Result<Customer> {
     let customer = customer(first_name, last_name)?;
     store
-        .insert_customer(&customer, &customer_user(&customer)?)
+        .insert_customer(&customer, &customer_user(&customer)?, ACTOR)
         .await
         .context("failed to insert a fixture customer")?;
     Ok(customer)
@@ -139,6 +143,9 @@ pub fn account(
         status_reason: None,
         balance_minor: 0,
         overdraft_limit_minor: 0,
+        daily_limit_minor: None,
+        outgoing_today_minor: 0,
+        outgoing_day: None,
         version: 1,
         created_at: now - Duration::seconds(1),
         updated_at: now,
@@ -155,10 +162,82 @@ pub async fn insert_account<S: Store>(
 ) -> anyhow::Result<Account> {
     let account = account(customer_id, account_type, status)?;
     let inserted = store
-        .insert_account(customer_id, move |_: &Customer| {
+        .insert_account(customer_id, ACTOR, move |_: &Customer| {
             Ok::<_, StoreError>(account)
         })
         .await
         .context("failed to insert a fixture account")?;
     Ok(inserted)
+}
+
+/// Who the contract tests' writes are attributed to.
+pub const ACTOR: Actor = Actor::System;
+
+/// An amount in euros, from minor units.
+pub fn eur(minor: i64) -> anyhow::Result<Money> {
+    Ok(Money::from_minor(minor, Currency::EUR)?)
+}
+
+/// A batch of `requests` at `now`, without idempotency key.
+pub fn batch(requests: Vec<LedgerRequest>, atomic: bool) -> LedgerBatch {
+    LedgerBatch {
+        commands: requests
+            .into_iter()
+            .map(|request| LedgerCommand {
+                id: Uuid::now_v7(),
+                request,
+            })
+            .collect(),
+        atomic,
+        actor: ACTOR,
+        now: now(),
+        policy: LedgerPolicy::default(),
+        idempotency: None,
+    }
+}
+
+/// The results of an executed batch (an error for a replay or a reused key).
+pub fn results(outcome: LedgerOutcome) -> anyhow::Result<BatchResults> {
+    match outcome {
+        LedgerOutcome::Executed { results, .. } => Ok(results),
+        other => anyhow::bail!("expected an executed batch, got {other:?}"),
+    }
+}
+
+/// Runs one request alone and returns what it came to.
+pub async fn run<S: Ledger>(
+    store: &S,
+    request: LedgerRequest,
+) -> anyhow::Result<Result<Applied, LedgerError>> {
+    let outcome = store.execute(batch(vec![request], true)).await?;
+    results(outcome)?
+        .into_iter()
+        .next()
+        .context("an executed batch of one has one result")
+}
+
+/// An `ACTIVE` current account of a new customer, credited with `minor` by a deposit (none
+/// for zero).
+pub async fn funded_account<S: Store + Ledger>(store: &S, minor: i64) -> anyhow::Result<Account> {
+    let customer = insert_customer(store, "Fonds", "Disponibles").await?;
+    let account = insert_account(
+        store,
+        customer.id,
+        AccountType::Courant,
+        AccountStatus::Active,
+    )
+    .await?;
+    if minor > 0 {
+        run(
+            store,
+            LedgerRequest::Deposit {
+                account: account.id,
+                amount: eur(minor)?,
+                label: Some("initial deposit".to_owned()),
+            },
+        )
+        .await?
+        .map_err(|error| anyhow::anyhow!("the fixture deposit was refused: {error}"))?;
+    }
+    Ok(store.get_account(account.id).await?)
 }

@@ -50,7 +50,9 @@ pub async fn a_session_is_found_with_its_user_touched_and_deleted<S: Store>(
 ) -> anyhow::Result<()> {
     let customer = fixtures::customer("Session", "Owner")?;
     let user = fixtures::customer_user(&customer)?;
-    store.insert_customer(&customer, &user).await?;
+    store
+        .insert_customer(&customer, &user, fixtures::ACTOR)
+        .await?;
     let mut session = session(&user);
     store.insert_session(&session, None).await?;
 

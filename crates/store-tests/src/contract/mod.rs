@@ -7,12 +7,16 @@
 //! contract function must also be added to that macro's list.
 
 mod accounts;
+mod audit;
 mod concurrency;
 mod customers;
 pub mod fixtures;
+mod ledger;
 mod logins;
 
 pub use accounts::*;
+pub use audit::*;
 pub use concurrency::*;
 pub use customers::*;
+pub use ledger::*;
 pub use logins::*;

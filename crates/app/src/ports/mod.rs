@@ -9,8 +9,12 @@
 //! the domain rules and may refuse), writes back what changed and commits. The rules stay in the
 //! domain, the atomicity stays in the store, and nothing is ever written from a stale read.
 
+mod audit;
+mod ledger;
+
 use std::future::Future;
 
+use coffre_domain::events::Actor;
 use coffre_domain::{
     Account, AccountId, AccountStatus, AccountType, Customer, CustomerId, KycStatus, Role, UserId,
     Username,
@@ -18,6 +22,12 @@ use coffre_domain::{
 use time::OffsetDateTime;
 
 use crate::pagination::{Page, PageRequest};
+
+pub use audit::{AccountSnapshot, AuditLog, CurrencyTotals, EventFilter, LiveState};
+pub use ledger::{
+    BatchResults, IdempotencyClaim, Ledger, LedgerBatch, LedgerOutcome, Respond, StatementFilter,
+    StatementLine, StoredResponse, TransactionFilter,
+};
 
 /// Which uniqueness rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +40,8 @@ pub enum ConflictKind {
     Iban,
     /// The customer already has an open Livret A.
     LivretA,
+    /// Another request with the same idempotency key committed first (on another node).
+    IdempotencyKey,
 }
 
 /// What a store reports, already translated from the database's own errors.
@@ -117,7 +129,10 @@ pub struct AccountFilter {
 /// Persistence of customers, accounts, users, sessions and login throttling.
 ///
 /// Every method is one database transaction. Closures passed to `update_*` and `insert_*`
-/// methods run inside it, with the rows locked, and must be pure (no I/O).
+/// methods run inside it, with the rows locked, and must be pure (no I/O). Every change to a
+/// customer or an account appends its events (see [`coffre_domain::events::Event`]'s
+/// `customer_registered`, `account_created`, `customer_changes` and `account_changes`) to the
+/// event log in that same transaction, attributed to `actor`.
 pub trait Store: Clone + Send + Sync + 'static {
     /// Checks that the database answers (readiness).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -127,6 +142,7 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         customer: &Customer,
         user: &UserRecord,
+        actor: Actor,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Reads a customer.
@@ -147,6 +163,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn update_customer<E, F>(
         &self,
         id: CustomerId,
+        actor: Actor,
         change: F,
     ) -> impl Future<Output = Result<Customer, E>> + Send
     where
@@ -158,6 +175,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn insert_account<E, F>(
         &self,
         customer_id: CustomerId,
+        actor: Actor,
         build: F,
     ) -> impl Future<Output = Result<Account, E>> + Send
     where
@@ -181,6 +199,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn update_account<E, F>(
         &self,
         id: AccountId,
+        actor: Actor,
         change: F,
     ) -> impl Future<Output = Result<Account, E>> + Send
     where
@@ -242,9 +261,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn clear_throttle(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Deletes what can no longer be used: sessions past their absolute expiry or idle since
-    /// before `cutoffs.idle_since`, and throttle states whose window started before
-    /// `cutoffs.window_started` and that lock nothing out at `cutoffs.now`. Returns how many
-    /// rows went.
+    /// before `cutoffs.idle_since`, throttle states whose window started before
+    /// `cutoffs.window_started` and that lock nothing out at `cutoffs.now`, and idempotency
+    /// records that expired at or before `cutoffs.now`. Returns how many rows went.
     fn purge_expired(
         &self,
         cutoffs: PurgeCutoffs,
@@ -300,3 +319,9 @@ impl Clock for SystemClock {
             .unwrap_or(now)
     }
 }
+
+/// Everything a store adapter provides: the foundation's [`Store`], the [`Ledger`] and the
+/// [`AuditLog`]. The use cases and the HTTP layer are generic over this one bound.
+pub trait Storage: Store + Ledger + AuditLog {}
+
+impl<T: Store + Ledger + AuditLog> Storage for T {}

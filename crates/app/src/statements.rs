@@ -1,0 +1,205 @@
+//! Account history: statement lines with their running balance (keyset-paginated), and the
+//! monthly statement with its opening and closing balances.
+
+use coffre_domain::ledger::Direction;
+use coffre_domain::{Account, AccountId};
+use time::{Date, Month, OffsetDateTime, Time};
+
+use crate::ports::{Clock, PasswordHasher, StatementFilter, StatementLine, Storage};
+use crate::{AppError, Principal, Service};
+
+/// The largest page of statement lines.
+pub const MAX_LINES_LIMIT: u32 = 100;
+
+/// The page size when the client names none.
+pub const DEFAULT_LINES_LIMIT: u32 = 20;
+
+/// How many lines the monthly statement reads per query.
+const STATEMENT_CHUNK: u32 = 500;
+
+/// One page of statement lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinesPage {
+    /// The lines, in booking order.
+    pub items: Vec<StatementLine>,
+    /// The cursor of the next page (the last line's `entry_id`), when there is one.
+    pub next_cursor: Option<i64>,
+}
+
+/// A calendar month (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementMonth {
+    /// The year.
+    pub year: i32,
+    /// The month.
+    pub month: Month,
+}
+
+impl StatementMonth {
+    /// Parses `YYYY-MM`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (year, month) = text.split_once('-')?;
+        if year.len() != 4 || month.len() != 2 {
+            return None;
+        }
+        let year = year.parse::<i32>().ok()?;
+        let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
+        Date::from_calendar_date(year, month, 1).ok()?;
+        Some(StatementMonth { year, month })
+    }
+
+    /// Its first instant (midnight UTC on the 1st).
+    pub fn start(self) -> Option<OffsetDateTime> {
+        Date::from_calendar_date(self.year, self.month, 1)
+            .ok()
+            .map(|day| day.with_time(Time::MIDNIGHT).assume_utc())
+    }
+
+    /// The first instant of the next month.
+    pub fn end(self) -> Option<OffsetDateTime> {
+        let next_year = if self.month == Month::December {
+            self.year.checked_add(1)?
+        } else {
+            self.year
+        };
+        StatementMonth {
+            year: next_year,
+            month: self.month.next(),
+        }
+        .start()
+    }
+}
+
+impl std::fmt::Display for StatementMonth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, u8::from(self.month))
+    }
+}
+
+/// A monthly statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The account, as read when the statement was made.
+    pub account: Account,
+    /// The month.
+    pub month: StatementMonth,
+    /// The balance at the start of the month, in minor units.
+    pub opening_minor: i64,
+    /// The balance at the end of the month (after its last line), in minor units.
+    pub closing_minor: i64,
+    /// The sum of the month's debits, in minor units.
+    pub total_debits_minor: i64,
+    /// The sum of the month's credits, in minor units.
+    pub total_credits_minor: i64,
+    /// Every line of the month, in booking order.
+    pub lines: Vec<StatementLine>,
+}
+
+impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+    /// One page of an account's statement lines (owner or staff), after `cursor`.
+    pub async fn statement_lines(
+        &self,
+        caller: &Principal,
+        account_id: AccountId,
+        filter: StatementFilter,
+        cursor: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<LinesPage, AppError> {
+        let limit = limit.unwrap_or(DEFAULT_LINES_LIMIT);
+        if !(1..=MAX_LINES_LIMIT).contains(&limit) {
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LINES_LIMIT}"),
+            ));
+        }
+        self.get_account(caller, account_id).await?;
+        // One line more than asked tells whether there is a next page.
+        let mut items = self
+            .store
+            .statement_lines(account_id, &filter, cursor, limit + 1)
+            .await?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_cursor = if more {
+            items.last().map(|line| line.entry_id)
+        } else {
+            None
+        };
+        Ok(LinesPage { items, next_cursor })
+    }
+
+    /// The statement of one calendar month (owner or staff).
+    pub async fn monthly_statement(
+        &self,
+        caller: &Principal,
+        account_id: AccountId,
+        month: StatementMonth,
+    ) -> Result<Statement, AppError> {
+        let account = self.get_account(caller, account_id).await?;
+        let (Some(start), Some(end)) = (month.start(), month.end()) else {
+            return Err(AppError::invalid("month", "out of range"));
+        };
+        let opening_minor = self.store.balance_before(account_id, start).await?;
+        let filter = StatementFilter {
+            from: Some(start),
+            to: Some(end),
+            transaction_type: None,
+        };
+        let mut lines: Vec<StatementLine> = Vec::new();
+        loop {
+            let after = lines.last().map(|line| line.entry_id);
+            let chunk = self
+                .store
+                .statement_lines(account_id, &filter, after, STATEMENT_CHUNK)
+                .await?;
+            let done = chunk.len() < STATEMENT_CHUNK as usize;
+            lines.extend(chunk);
+            if done {
+                break;
+            }
+        }
+        let total = |direction: Direction| -> i64 {
+            lines
+                .iter()
+                .filter(|line| line.direction == direction)
+                .map(|line| line.amount.amount_minor())
+                .sum()
+        };
+        let (total_debits_minor, total_credits_minor) =
+            (total(Direction::Debit), total(Direction::Credit));
+        let closing_minor = lines
+            .last()
+            .map_or(opening_minor, |line| line.balance_after_minor);
+        Ok(Statement {
+            account,
+            month,
+            opening_minor,
+            closing_minor,
+            total_debits_minor,
+            total_credits_minor,
+            lines,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_parse_and_bound() {
+        let month = StatementMonth::parse("2026-12");
+        assert_eq!(
+            month,
+            Some(StatementMonth {
+                year: 2026,
+                month: Month::December
+            })
+        );
+        let end = month.and_then(StatementMonth::end);
+        assert_eq!(end, Some(time::macros::datetime!(2027-01-01 00:00 UTC)));
+        assert_eq!(StatementMonth::parse("2026-13"), None);
+        assert_eq!(StatementMonth::parse("2026-1"), None);
+        assert_eq!(month.map(|m| m.to_string()).as_deref(), Some("2026-12"));
+    }
+}

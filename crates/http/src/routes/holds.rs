@@ -1,0 +1,222 @@
+//! Holds: `POST /v1/accounts/{id}/holds`, `GET /v1/holds/{id}`, and capturing or releasing
+//! one. The POSTs need an `Idempotency-Key`: their response is rendered inside the engine's
+//! database transaction and stored with the key; a replay sends it again with
+//! `Idempotency-Replayed: true`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use coffre_app::AppError;
+use coffre_app::holds::RespondHold;
+use coffre_app::ledger::{Recorded, RespondOne};
+use coffre_app::ports::{Clock, Storage, StoredResponse};
+use coffre_domain::AccountId;
+use coffre_domain::ledger::{Hold, HoldId, Transaction};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::dto::hold::{CaptureHoldBody, HoldDto, PlaceHoldBody, ReleaseHoldBody};
+use crate::dto::transaction::TransactionDto;
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::extract::idempotency_key::{IDEMPOTENCY_REPLAYED, JsonOrEmpty, parse_value};
+use crate::extract::{Caller, IdPath, Idempotency, Json};
+use crate::problem_responses::{Forbidden, NotFound, Unauthenticated};
+use crate::state::AppState;
+
+/// A JSON body to store.
+fn stored_json<T: Serialize>(status: StatusCode, value: &T) -> StoredResponse {
+    match serde_json::to_vec(value) {
+        Ok(body) => StoredResponse {
+            status: status.as_u16(),
+            content_type: "application/json".to_owned(),
+            body,
+        },
+        Err(error) => stored_problem(ApiError::from(AppError::Unknown(error.into()))),
+    }
+}
+
+/// A problem document to store.
+fn stored_problem(error: ApiError) -> StoredResponse {
+    StoredResponse {
+        status: error.status().as_u16(),
+        content_type: PROBLEM_JSON.to_owned(),
+        body: serde_json::to_vec(&error.into_problem()).unwrap_or_default(),
+    }
+}
+
+/// A hold request's response: the hold with `status`, or the refusal.
+fn respond_hold(status: StatusCode) -> RespondHold {
+    Box::new(move |outcome: Result<Hold, AppError>| match outcome {
+        Ok(hold) => stored_json(status, &HoldDto::from(&hold)),
+        Err(error) => stored_problem(error.into()),
+    })
+}
+
+/// A capture's response: 201 with the transaction it booked, or the refusal.
+fn respond_capture() -> RespondOne {
+    Box::new(|outcome: Result<Transaction, AppError>| match outcome {
+        Ok(transaction) => stored_json(StatusCode::CREATED, &TransactionDto::from(&transaction)),
+        Err(error) => stored_problem(error.into()),
+    })
+}
+
+/// Sends a stored response as it was first sent, with `Location: <collection>/<id>` for a
+/// creation and the replay marker.
+fn send(recorded: Recorded, collection: &str) -> Response {
+    let (stored, replayed) = match recorded {
+        Recorded::Fresh(stored) => (stored, false),
+        Recorded::Replayed(stored) => (stored, true),
+    };
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut headers = HeaderMap::new();
+    if let Ok(content_type) = HeaderValue::from_str(&stored.content_type) {
+        headers.insert(header::CONTENT_TYPE, content_type);
+    }
+    if status == StatusCode::CREATED {
+        if let Some(location) = location_of(&stored.body, collection) {
+            headers.insert(header::LOCATION, location);
+        }
+    }
+    if replayed {
+        headers.insert(
+            HeaderName::from_static(IDEMPOTENCY_REPLAYED),
+            HeaderValue::from_static("true"),
+        );
+    }
+    (status, headers, stored.body).into_response()
+}
+
+/// `<collection>/<id>` of a created resource's body.
+fn location_of(body: &[u8], collection: &str) -> Option<HeaderValue> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let id = value.get("id")?.as_str()?;
+    HeaderValue::from_str(&format!("{collection}/{id}")).ok()
+}
+
+/// Place a hold (card-style authorisation): it lowers `available`, not `current`, until it is
+/// captured, released, or expires (default 7 days, at most 30). Owner, tellers, admins.
+#[utoipa::path(
+    operation_id = "placeHold", post, path = "/v1/accounts/{id}/holds", tag = "holds",
+    params(("id" = uuid::Uuid, Path, description = "Account id"),
+        ("Idempotency-Key" = String, Header, description = "1 to 255 printable ASCII characters; a retry with the same key and body replays the first response")),
+    request_body = PlaceHoldBody,
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "Placed (a replay also carries `Idempotency-Replayed: true`)", body = HoldDto, headers(("Location" = String))),
+        (status = 400, description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The first request with this key is still running (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or expiry, or refused: `insufficient_funds`, `currency_mismatch`, `account_frozen`, `account_closed`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, NotFound,
+    ))]
+pub async fn place<S: Storage, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    idempotency: Idempotency,
+    Json(value): Json<Value>,
+) -> Result<Response, ApiError> {
+    let body: PlaceHoldBody = parse_value(&value)?;
+    let request = body.try_into_domain().map_err(ApiError::validation)?;
+    let recorded = state
+        .service
+        .place_hold(
+            &caller,
+            AccountId(id),
+            request,
+            idempotency.request(&value),
+            respond_hold(StatusCode::CREATED),
+        )
+        .await?;
+    Ok(send(recorded, "/v1/holds"))
+}
+
+/// A hold: the account's owner, or staff.
+#[utoipa::path(
+    operation_id = "getHold", get, path = "/v1/holds/{id}", tag = "holds",
+    params(("id" = uuid::Uuid, Path, description = "Hold id")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The hold", body = HoldDto),
+        Unauthenticated, NotFound,
+    ))]
+pub async fn get<S: Storage, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+) -> Result<axum::Json<HoldDto>, ApiError> {
+    let hold = state.service.get_hold(&caller, HoldId(id)).await?;
+    Ok(axum::Json(HoldDto::from(&hold)))
+}
+
+/// Capture an active hold, all of it or part of it (`amount`): books a `HOLD_CAPTURE`
+/// transaction; the rest of the hold is freed. The body may be empty.
+#[utoipa::path(
+    operation_id = "captureHold", post, path = "/v1/holds/{id}/capture", tag = "holds",
+    params(("id" = uuid::Uuid, Path, description = "Hold id"),
+        ("Idempotency-Key" = String, Header, description = "1 to 255 printable ASCII characters; a retry with the same key and body replays the first response")),
+    request_body(content = Option<CaptureHoldBody>, description = "Optional amount; an empty body captures the whole hold"),
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "The capture transaction (a replay also carries `Idempotency-Replayed: true`)", body = TransactionDto, headers(("Location" = String))),
+        (status = 400, description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hold is no longer active (`conflict`); key in flight (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid amount (more than the hold), refused by the account (`account_frozen`, `limit_exceeded`...), or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, NotFound,
+    ))]
+pub async fn capture<S: Storage, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    idempotency: Idempotency,
+    JsonOrEmpty(value): JsonOrEmpty,
+) -> Result<Response, ApiError> {
+    let body: CaptureHoldBody = parse_value(&value)?;
+    let amount = body.try_into_domain().map_err(ApiError::validation)?;
+    let recorded = state
+        .service
+        .capture_hold(
+            &caller,
+            HoldId(id),
+            amount,
+            idempotency.request(&value),
+            respond_capture(),
+        )
+        .await?;
+    Ok(send(recorded, "/v1/transactions"))
+}
+
+/// Release an active hold without moving money. The body is empty.
+#[utoipa::path(
+    operation_id = "releaseHold", post, path = "/v1/holds/{id}/release", tag = "holds",
+    params(("id" = uuid::Uuid, Path, description = "Hold id"),
+        ("Idempotency-Key" = String, Header, description = "1 to 255 printable ASCII characters; a retry with the same key replays the first response")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The released hold (a replay also carries `Idempotency-Replayed: true`)", body = HoldDto),
+        (status = 400, description = "`Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hold is no longer active (`conflict`); key in flight (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated, Forbidden, NotFound,
+    ))]
+pub async fn release<S: Storage, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    idempotency: Idempotency,
+    JsonOrEmpty(value): JsonOrEmpty,
+) -> Result<Response, ApiError> {
+    let _: ReleaseHoldBody = parse_value(&value)?;
+    let recorded = state
+        .service
+        .release_hold(
+            &caller,
+            HoldId(id),
+            idempotency.request(&value),
+            respond_hold(StatusCode::OK),
+        )
+        .await?;
+    Ok(send(recorded, "/v1/holds"))
+}

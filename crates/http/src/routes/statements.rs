@@ -1,0 +1,225 @@
+//! An account's history: `/v1/accounts/{id}/transactions` (statement lines, keyset-paginated)
+//! and `/v1/accounts/{id}/statement` (a month, as JSON, CSV or PDF).
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use coffre_app::ports::{Clock, Storage};
+use coffre_app::statements::Statement;
+use coffre_domain::AccountId;
+
+use crate::dto::statement::{
+    StatementDto, StatementLineDto, StatementLinesDto, StatementLinesQuery, StatementQuery,
+};
+use crate::error::ApiError;
+use crate::extract::{Caller, IdPath, Query};
+use crate::problem_responses::{InvalidQuery, NotFound, Unauthenticated};
+use crate::state::AppState;
+use crate::statement_pdf::{self, Issuer};
+
+/// The bank's name on its statements.
+const BANK_NAME: &str = "Coffre";
+
+/// The account's statement lines with their running balance, in booking order.
+#[utoipa::path(
+    operation_id = "listAccountTransactions", get, path = "/v1/accounts/{id}/transactions", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id"), StatementLinesQuery),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "One page of statement lines", body = StatementLinesDto, headers(("Link" = String))),
+        Unauthenticated, NotFound, InvalidQuery,
+    ))]
+pub async fn lines<S: Storage, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<StatementLinesQuery>,
+) -> Result<Response, ApiError> {
+    let (filter, cursor) = query.try_into_domain().map_err(ApiError::validation)?;
+    let page = state
+        .service
+        .statement_lines(&caller, AccountId(id), filter, cursor, query.limit)
+        .await?;
+    let next_cursor = page.next_cursor.map(|cursor| cursor.to_string());
+    let mut headers = HeaderMap::new();
+    if let Some(link) = next_cursor.as_deref().and_then(|c| next_link(&uri, c)) {
+        headers.insert(header::LINK, link);
+    }
+    let body = StatementLinesDto {
+        items: page.items.iter().map(StatementLineDto::from).collect(),
+        next_cursor,
+    };
+    Ok((headers, axum::Json(body)).into_response())
+}
+
+/// `Link: <same request, cursor=next>; rel="next"`.
+fn next_link(uri: &Uri, cursor: &str) -> Option<HeaderValue> {
+    let mut query: Vec<(String, String)> =
+        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .filter(|(key, _)| key != "cursor")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    query.push(("cursor".to_owned(), cursor.to_owned()));
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    HeaderValue::from_str(&format!("<{}?{encoded}>; rel=\"next\"", uri.path())).ok()
+}
+
+/// The formats a statement is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+    Pdf,
+}
+
+/// The first of CSV or PDF the client accepts; JSON otherwise (the contract knows no 406).
+fn negotiate(headers: &HeaderMap) -> Format {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|item| {
+            item.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    for media_type in accept {
+        match media_type.as_str() {
+            "application/json" => return Format::Json,
+            "text/csv" => return Format::Csv,
+            "application/pdf" => return Format::Pdf,
+            _ => {}
+        }
+    }
+    Format::Json
+}
+
+/// A month's statement: opening and closing balances, totals and every line. JSON by default;
+/// `Accept: text/csv` gives one CSV row per line, `Accept: application/pdf` a printable PDF.
+#[utoipa::path(
+    operation_id = "getAccountStatement", get, path = "/v1/accounts/{id}/statement", tag = "accounts",
+    params(("id" = uuid::Uuid, Path, description = "Account id"), StatementQuery),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The statement", content(
+            (StatementDto = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        Unauthenticated, NotFound, InvalidQuery,
+    ))]
+pub async fn statement<S: Storage, C: Clock>(
+    State(state): State<AppState<S, C>>,
+    Caller(caller): Caller,
+    IdPath(id): IdPath,
+    headers: HeaderMap,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, ApiError> {
+    let month = query.try_into_domain().map_err(ApiError::validation)?;
+    let statement = state
+        .service
+        .monthly_statement(&caller, AccountId(id), month)
+        .await?;
+    let file_name = format!(
+        "statement-{}-{}",
+        statement.account.iban.electronic(),
+        month
+    );
+    match negotiate(&headers) {
+        Format::Json => Ok(axum::Json(StatementDto::from(&statement)).into_response()),
+        Format::Csv => {
+            let body = csv_statement(&statement)?;
+            Ok(attachment(
+                "text/csv; charset=utf-8",
+                &format!("{file_name}.csv"),
+                body,
+            ))
+        }
+        Format::Pdf => {
+            let bic = state.service.bank().bic.as_str().to_owned();
+            let issuer = Issuer {
+                name: BANK_NAME,
+                bic: &bic,
+            };
+            let body = statement_pdf::render(&statement, issuer);
+            Ok(attachment(
+                "application/pdf",
+                &format!("{file_name}.pdf"),
+                body,
+            ))
+        }
+    }
+}
+
+/// A downloadable body.
+fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    (headers, body).into_response()
+}
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: [&str; 8] = [
+    "entry_id",
+    "booked_at",
+    "transaction_id",
+    "type",
+    "label",
+    "direction",
+    "amount",
+    "balance_after",
+];
+
+/// One row per line, amounts as decimal strings in the account's currency.
+fn csv_statement(statement: &Statement) -> Result<Vec<u8>, ApiError> {
+    let failed = |e: csv::Error| ApiError::from(coffre_app::AppError::Unknown(e.into()));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(CSV_HEADER).map_err(failed)?;
+    for line in &statement.lines {
+        let dto = StatementLineDto::from(line);
+        writer
+            .write_record([
+                dto.entry_id.to_string(),
+                dto.booked_at,
+                dto.transaction_id.to_string(),
+                line.transaction_type.as_str().to_owned(),
+                dto.label.unwrap_or_default(),
+                line.direction.as_str().to_owned(),
+                dto.amount.amount,
+                dto.balance_after.amount,
+            ])
+            .map_err(failed)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ApiError::from(coffre_app::AppError::Unknown(anyhow::anyhow!("{e}"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn the_format_follows_accept_and_defaults_to_json() {
+        assert_eq!(negotiate(&HeaderMap::new()), Format::Json);
+        assert_eq!(negotiate(&accept("text/csv")), Format::Csv);
+        assert_eq!(negotiate(&accept("application/pdf;q=0.9")), Format::Pdf);
+        assert_eq!(negotiate(&accept("text/html, */*")), Format::Json);
+    }
+}

@@ -1,0 +1,458 @@
+//! The engine-independent steps of `Ledger::execute`, decided without SQL: which rows a batch
+//! touches, what to write back after [`coffre_domain::ledger::apply`], and how its events are
+//! numbered and chained. Each adapter locks, reads and writes with its own SQL around these.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use coffre_app::ports::{BatchResults, StoreError};
+use coffre_domain::events::{Actor, Event, EventRecord, chain_record};
+use coffre_domain::ledger::{
+    Hold, HoldId, InternalAccount, LedgerCommand, LedgerRequest, LedgerState, Transaction,
+    TransactionId,
+};
+use coffre_domain::{Account, AccountId, Currency};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ledger_rows::ChainHead;
+use crate::writes::{account_to_update, stored_instant};
+
+/// What a batch names, before anything is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Customer accounts named directly.
+    pub accounts: BTreeSet<AccountId>,
+    /// Holds named by captures, releases and expiries (their accounts are learned by reading
+    /// them).
+    pub holds: BTreeSet<HoldId>,
+    /// Transactions to reverse (their accounts are learned by reading their postings).
+    pub originals: BTreeSet<TransactionId>,
+    /// Currencies of the amounts the batch names.
+    pub currencies: BTreeSet<Currency>,
+}
+
+/// Collects what `commands` name.
+pub fn touched(commands: &[LedgerCommand]) -> Touched {
+    let mut touched = Touched::default();
+    for command in commands {
+        touched.accounts.extend(command.request.named_accounts());
+        match &command.request {
+            LedgerRequest::Deposit { amount, .. }
+            | LedgerRequest::Withdrawal { amount, .. }
+            | LedgerRequest::Transfer { amount, .. }
+            | LedgerRequest::PlaceHold { amount, .. } => {
+                touched.currencies.insert(amount.currency());
+            }
+            LedgerRequest::Reverse { original, .. } => {
+                touched.originals.insert(*original);
+            }
+            LedgerRequest::CaptureHold { hold, amount, .. } => {
+                touched.holds.insert(*hold);
+                if let Some(amount) = amount {
+                    touched.currencies.insert(amount.currency());
+                }
+            }
+            LedgerRequest::ReleaseHold { hold } | LedgerRequest::ExpireHold { hold } => {
+                touched.holds.insert(*hold);
+            }
+            LedgerRequest::Close { .. } => {}
+        }
+    }
+    touched
+}
+
+/// The internal accounts to lock for these currencies, in ascending id order (the lock order).
+pub fn internal_accounts_of(currencies: &BTreeSet<Currency>) -> Vec<InternalAccount> {
+    let mut accounts: Vec<InternalAccount> = InternalAccount::all()
+        .filter(|account| currencies.contains(&account.currency))
+        .collect();
+    accounts.sort_by_key(|account| account.id());
+    accounts
+}
+
+/// Every currency the locked state involves: its accounts', its holds' and its originals'
+/// (with those the batch names, see [`Touched::currencies`]).
+pub fn state_currencies(state: &LedgerState) -> BTreeSet<Currency> {
+    let accounts = state.accounts.values().map(|account| account.currency);
+    let holds = state.holds.values().map(|hold| hold.amount.currency());
+    let originals = state
+        .transactions
+        .values()
+        .map(|transaction| transaction.amount.currency());
+    accounts.chain(holds).chain(originals).collect()
+}
+
+/// An account to write back: its new state, and the version it must still have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUpdate {
+    /// The version read under the lock (`WHERE version = ?`).
+    pub before_version: i64,
+    /// What to write, at the stored precision.
+    pub after: Account,
+}
+
+/// What a batch writes. Written in this order, because of the foreign keys: accounts, internal
+/// balances, new transactions (with their postings, in command order), changed transactions
+/// (a reversed original points to its new reversal), new holds, changed holds (a captured hold
+/// points to its capture).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerDiff {
+    /// Accounts whose version changed.
+    pub accounts: Vec<AccountUpdate>,
+    /// Internal accounts whose balance changed, with the new balance.
+    pub internal: Vec<(InternalAccount, i64)>,
+    /// Transactions booked by the batch, in command order.
+    pub new_transactions: Vec<Transaction>,
+    /// Transactions that existed and changed (reversed originals).
+    pub changed_transactions: Vec<Transaction>,
+    /// Holds placed by the batch.
+    pub new_holds: Vec<Hold>,
+    /// Holds that existed and changed.
+    pub changed_holds: Vec<Hold>,
+}
+
+impl LedgerDiff {
+    /// True when nothing is to be written.
+    pub fn is_empty(&self) -> bool {
+        *self == LedgerDiff::default()
+    }
+}
+
+/// A hold at the stored precision.
+fn normalise_hold(mut hold: Hold) -> Hold {
+    hold.expires_at = stored_instant(hold.expires_at);
+    hold.created_at = stored_instant(hold.created_at);
+    hold.updated_at = stored_instant(hold.updated_at);
+    hold
+}
+
+/// A transaction at the stored precision.
+fn normalise_transaction(mut transaction: Transaction) -> Transaction {
+    transaction.created_at = stored_instant(transaction.created_at);
+    transaction.completed_at = transaction.completed_at.map(stored_instant);
+    transaction
+}
+
+/// The position of each booked transaction in the batch's results, to insert them (and so
+/// number their postings) in booking order.
+fn booking_order(results: &BatchResults) -> BTreeMap<TransactionId, usize> {
+    results
+        .iter()
+        .filter_map(|result| result.as_ref().ok())
+        .filter_map(|applied| applied.transaction.as_ref())
+        .enumerate()
+        .map(|(position, transaction)| (transaction.id, position))
+        .collect()
+}
+
+/// What changed between the state as loaded (`before`) and after `apply` (`after`).
+pub fn ledger_diff(
+    before: &LedgerState,
+    after: &LedgerState,
+    results: &BatchResults,
+) -> Result<LedgerDiff, StoreError> {
+    let mut diff = LedgerDiff::default();
+    for (id, account) in &after.accounts {
+        let loaded = before
+            .accounts
+            .get(id)
+            .ok_or_else(|| StoreError::Unknown(anyhow::anyhow!("the ledger added account {id}")))?;
+        if let Some(after) = account_to_update(loaded, account.clone())? {
+            diff.accounts.push(AccountUpdate {
+                before_version: loaded.version,
+                after,
+            });
+        }
+    }
+    for (account, balance) in &after.internal {
+        if before.internal.get(account) != Some(balance) {
+            diff.internal.push((*account, *balance));
+        }
+    }
+    for (id, transaction) in &after.transactions {
+        match before.transactions.get(id) {
+            None => diff
+                .new_transactions
+                .push(normalise_transaction(transaction.clone())),
+            Some(loaded) if loaded != transaction => diff
+                .changed_transactions
+                .push(normalise_transaction(transaction.clone())),
+            Some(_) => {}
+        }
+    }
+    let order = booking_order(results);
+    diff.new_transactions
+        .sort_by_key(|transaction| (order.get(&transaction.id).copied(), transaction.id));
+    for (id, hold) in &after.holds {
+        match before.holds.get(id) {
+            None => diff.new_holds.push(normalise_hold(hold.clone())),
+            Some(loaded) if loaded != hold => diff.changed_holds.push(normalise_hold(hold.clone())),
+            Some(_) => {}
+        }
+    }
+    Ok(diff)
+}
+
+/// True when an all-or-nothing batch must write nothing (but its idempotency record).
+pub fn discards(atomic: bool, results: &BatchResults) -> bool {
+    atomic && results.iter().any(Result::is_err)
+}
+
+/// The events of the accepted results, in command order.
+pub fn events_of(results: &BatchResults) -> Vec<Event> {
+    results
+        .iter()
+        .filter_map(|result| result.as_ref().ok())
+        .flat_map(|applied| applied.events.iter().cloned())
+        .collect()
+}
+
+/// The streams the events belong to (to read each one's current version once).
+pub fn streams_of(events: &[Event]) -> BTreeSet<Uuid> {
+    events.iter().map(Event::stream_id).collect()
+}
+
+/// The stream version of each event, given the current (highest stored) version of each
+/// stream; a stream missing from `current` has no events yet.
+pub fn stream_versions(events: &[Event], current: &BTreeMap<Uuid, i64>) -> Vec<i64> {
+    let mut versions = current.clone();
+    events
+        .iter()
+        .map(|event| {
+            let version = versions.entry(event.stream_id()).or_insert(0);
+            *version += 1;
+            *version
+        })
+        .collect()
+}
+
+/// Chains `events` after `head`: the records to insert, in order, and the new head.
+pub fn chain_events(
+    head: ChainHead,
+    events: &[Event],
+    current_versions: &BTreeMap<Uuid, i64>,
+    actor: Actor,
+    now: OffsetDateTime,
+) -> Result<(Vec<EventRecord>, ChainHead), StoreError> {
+    let now = stored_instant(now);
+    let versions = stream_versions(events, current_versions);
+    let mut head = head;
+    let mut records = Vec::with_capacity(events.len());
+    for (event, version) in events.iter().zip(versions) {
+        let sequence = head.last_sequence + 1;
+        let record = chain_record(head.last_hash, sequence, version, event, actor, now).map_err(
+            |error| {
+                StoreError::Unknown(anyhow::Error::new(error).context("failed to encode an event"))
+            },
+        )?;
+        head = ChainHead {
+            last_sequence: sequence,
+            last_hash: record.hash,
+        };
+        records.push(record);
+    }
+    Ok((records, head))
+}
+
+#[cfg(test)]
+mod tests {
+    use coffre_domain::events::{GENESIS_HASH, verify_chain};
+    use coffre_domain::ledger::{LedgerPolicy, apply};
+    use coffre_domain::{AccountStatus, AccountType, Bic, CustomerId, FrenchRib, Money};
+    use time::macros::datetime;
+
+    use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2026-03-02 10:00:00.123_456_789 UTC);
+
+    fn account(number: &str, balance_minor: i64) -> anyhow::Result<Account> {
+        let created_at = datetime!(2026-03-01 10:00 UTC);
+        Ok(Account {
+            id: AccountId(Uuid::now_v7()),
+            customer_id: CustomerId(Uuid::now_v7()),
+            iban: FrenchRib::new("99999", "00001", number)?.to_iban(),
+            bic: Bic::parse("COFRFRPPXXX")?,
+            account_type: AccountType::Courant,
+            status: AccountStatus::Active,
+            currency: Currency::EUR,
+            nickname: None,
+            status_reason: None,
+            balance_minor,
+            overdraft_limit_minor: 0,
+            daily_limit_minor: None,
+            outgoing_today_minor: 0,
+            outgoing_day: None,
+            version: 1,
+            created_at,
+            updated_at: created_at,
+            closed_at: None,
+        })
+    }
+
+    fn eur(minor: i64) -> anyhow::Result<Money> {
+        Ok(Money::from_minor(minor, Currency::EUR)?)
+    }
+
+    fn state_of(accounts: &[&Account]) -> LedgerState {
+        let mut state = LedgerState::default();
+        for account in accounts {
+            state.accounts.insert(account.id, (*account).clone());
+        }
+        for internal in internal_accounts_of(&state_currencies(&state)) {
+            state.internal.insert(internal, 0);
+        }
+        state
+    }
+
+    #[test]
+    fn a_batch_names_its_accounts_holds_originals_and_currencies() -> anyhow::Result<()> {
+        let (a, b) = (AccountId(Uuid::now_v7()), AccountId(Uuid::now_v7()));
+        let hold = HoldId(Uuid::now_v7());
+        let original = TransactionId(Uuid::now_v7());
+        let command = |request| LedgerCommand {
+            id: Uuid::now_v7(),
+            request,
+        };
+        let commands = [
+            command(LedgerRequest::Transfer {
+                source: b,
+                destination: a,
+                amount: eur(100)?,
+                label: None,
+                counterparty_iban: None,
+            }),
+            command(LedgerRequest::ReleaseHold { hold }),
+            command(LedgerRequest::Reverse {
+                original,
+                label: None,
+            }),
+        ];
+        let touched = touched(&commands);
+        assert_eq!(touched.accounts, BTreeSet::from([a, b]));
+        assert_eq!(touched.holds, BTreeSet::from([hold]));
+        assert_eq!(touched.originals, BTreeSet::from([original]));
+        assert_eq!(touched.currencies, BTreeSet::from([Currency::EUR]));
+        Ok(())
+    }
+
+    #[test]
+    fn internal_accounts_are_locked_in_id_order() {
+        let accounts = internal_accounts_of(&BTreeSet::from([Currency::EUR, Currency::USD]));
+        assert_eq!(accounts.len(), 6);
+        assert!(accounts.windows(2).all(|w| w[0].id() < w[1].id()));
+    }
+
+    #[test]
+    fn the_diff_holds_what_apply_changed_in_booking_order() -> anyhow::Result<()> {
+        let a = account("00000000001", 10_000)?;
+        let b = account("00000000002", 0)?;
+        let untouched = account("00000000003", 0)?;
+        let before = state_of(&[&a, &b, &untouched]);
+        let mut after = before.clone();
+        // Ids in reverse order of booking: the diff must still follow the commands.
+        let (second, first) = (Uuid::now_v7(), Uuid::now_v7());
+        let commands = [
+            LedgerCommand {
+                id: first,
+                request: LedgerRequest::Deposit {
+                    account: a.id,
+                    amount: eur(500)?,
+                    label: None,
+                },
+            },
+            LedgerCommand {
+                id: second,
+                request: LedgerRequest::Transfer {
+                    source: a.id,
+                    destination: b.id,
+                    amount: eur(300)?,
+                    label: None,
+                    counterparty_iban: None,
+                },
+            },
+        ];
+        let results = apply(&mut after, &commands, &LedgerPolicy::default(), NOW);
+        assert!(results.iter().all(Result::is_ok));
+        let diff = ledger_diff(&before, &after, &results)?;
+        let updated: BTreeSet<AccountId> = diff.accounts.iter().map(|u| u.after.id).collect();
+        assert_eq!(updated, BTreeSet::from([a.id, b.id]));
+        assert!(diff.accounts.iter().all(|u| u.before_version == 1));
+        assert!(
+            diff.accounts
+                .iter()
+                .all(|u| u.after.updated_at.nanosecond() % 1_000 == 0)
+        );
+        let booked: Vec<Uuid> = diff.new_transactions.iter().map(|t| t.id.0).collect();
+        assert_eq!(booked, [first, second]);
+        assert_eq!(diff.internal.len(), 1);
+        assert!(diff.changed_transactions.is_empty() && diff.new_holds.is_empty());
+        assert!(ledger_diff(&before, &before, &Vec::new())?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn a_refused_atomic_batch_is_discarded_and_only_accepted_events_are_kept() -> anyhow::Result<()>
+    {
+        let a = account("00000000004", 0)?;
+        let mut state = state_of(&[&a]);
+        let commands = [
+            LedgerCommand {
+                id: Uuid::now_v7(),
+                request: LedgerRequest::Deposit {
+                    account: a.id,
+                    amount: eur(100)?,
+                    label: None,
+                },
+            },
+            LedgerCommand {
+                id: Uuid::now_v7(),
+                request: LedgerRequest::Withdrawal {
+                    account: a.id,
+                    amount: eur(1_000)?,
+                    label: None,
+                },
+            },
+        ];
+        let results = apply(&mut state, &commands, &LedgerPolicy::default(), NOW);
+        assert!(discards(true, &results));
+        assert!(!discards(false, &results));
+        assert_eq!(events_of(&results).len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn stream_versions_continue_each_stream() {
+        let (x, y) = (AccountId(Uuid::now_v7()), AccountId(Uuid::now_v7()));
+        let events = [
+            Event::AccountClosed { account_id: x },
+            Event::AccountActivated { account_id: y },
+            Event::AccountClosed { account_id: x },
+        ];
+        let current = BTreeMap::from([(x.0, 4)]);
+        assert_eq!(stream_versions(&events, &current), [5, 1, 6]);
+        assert_eq!(streams_of(&events), BTreeSet::from([x.0, y.0]));
+    }
+
+    #[test]
+    fn chained_events_verify_and_move_the_head() -> anyhow::Result<()> {
+        let x = AccountId(Uuid::now_v7());
+        let events = [
+            Event::AccountActivated { account_id: x },
+            Event::AccountClosed { account_id: x },
+        ];
+        let genesis = ChainHead {
+            last_sequence: 0,
+            last_hash: GENESIS_HASH,
+        };
+        let (records, head) = chain_events(genesis, &events, &BTreeMap::new(), Actor::System, NOW)?;
+        assert_eq!(head.last_sequence, 2);
+        assert_eq!(
+            records.iter().map(|r| r.stream_version).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        let verified = verify_chain(GENESIS_HASH, 1, &records);
+        assert_eq!(verified, Ok((head.last_hash, 3)));
+        assert!(records.iter().all(|r| r.occurred_at == stored_instant(NOW)));
+        Ok(())
+    }
+}
