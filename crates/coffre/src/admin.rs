@@ -64,7 +64,7 @@ async fn create_with<S: Storage>(
 }
 
 /// One line from standard input with `--password-stdin`, else a no-echo prompt on a terminal.
-fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+pub(crate) fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
         std::io::stdin()

@@ -41,6 +41,30 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Load-test `POST /v1/transactions` on a running server and print throughput and latency.
+    Bench {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// A teller or admin login (it sets up its own customer and accounts).
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (one line) instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// How long to send, in seconds.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// How many accounts transfers are spread over.
+        #[arg(long, default_value_t = 20)]
+        accounts: usize,
+        /// `uniform`, or `hot`: half of the transfers touch one account.
+        #[arg(long, value_enum, default_value = "uniform")]
+        mode: crate::bench::Mode,
+    },
     /// Administration.
     Admin {
         /// The administration task.

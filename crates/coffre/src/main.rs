@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod bench;
 mod cli;
 mod config;
 mod serve;
@@ -59,6 +60,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             config.data_dir = data_dir.unwrap_or(config.data_dir);
             audit::rebuild_check(&config).await
+        }
+        Command::Bench {
+            url,
+            username,
+            password_stdin,
+            connections,
+            duration,
+            accounts,
+            mode,
+        } => {
+            let password = admin::read_password(password_stdin)?;
+            bench::run(bench::BenchOptions {
+                url: url.trim_end_matches('/').to_owned(),
+                username,
+                password,
+                connections,
+                duration: std::time::Duration::from_secs(duration),
+                accounts,
+                mode,
+            })
+            .await
         }
         Command::Admin {
             command:
