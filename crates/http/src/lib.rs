@@ -14,6 +14,7 @@ pub mod problem_responses;
 pub mod routes;
 pub mod state;
 pub mod statement_pdf;
+mod stored_response;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -4,45 +4,23 @@
 //! `Idempotency-Replayed: true`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use coffre_app::AppError;
 use coffre_app::holds::RespondHold;
-use coffre_app::ledger::{Recorded, RespondOne};
-use coffre_app::ports::{Clock, Storage, StoredResponse};
+use coffre_app::ports::{Clock, Storage};
 use coffre_domain::AccountId;
-use coffre_domain::ledger::{Hold, HoldId, Transaction};
-use serde::Serialize;
+use coffre_domain::ledger::{Hold, HoldId};
 use serde_json::Value;
 
 use crate::dto::hold::{CaptureHoldBody, HoldDto, PlaceHoldBody, ReleaseHoldBody};
 use crate::dto::transaction::TransactionDto;
-use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::extract::idempotency_key::{IDEMPOTENCY_REPLAYED, JsonOrEmpty, parse_value};
+use crate::error::{ApiError, Problem};
+use crate::extract::idempotency_key::{JsonOrEmpty, parse_value};
 use crate::extract::{Caller, IdPath, Idempotency, Json};
 use crate::problem_responses::{Forbidden, NotFound, Unauthenticated};
 use crate::state::AppState;
-
-/// A JSON body to store.
-fn stored_json<T: Serialize>(status: StatusCode, value: &T) -> StoredResponse {
-    match serde_json::to_vec(value) {
-        Ok(body) => StoredResponse {
-            status: status.as_u16(),
-            content_type: "application/json".to_owned(),
-            body,
-        },
-        Err(error) => stored_problem(ApiError::from(AppError::Unknown(error.into()))),
-    }
-}
-
-/// A problem document to store.
-fn stored_problem(error: ApiError) -> StoredResponse {
-    StoredResponse {
-        status: error.status().as_u16(),
-        content_type: PROBLEM_JSON.to_owned(),
-        body: serde_json::to_vec(&error.into_problem()).unwrap_or_default(),
-    }
-}
+use crate::stored_response::{respond_transaction, send, stored_json, stored_problem};
 
 /// A hold request's response: the hold with `status`, or the refusal.
 fn respond_hold(status: StatusCode) -> RespondHold {
@@ -50,47 +28,6 @@ fn respond_hold(status: StatusCode) -> RespondHold {
         Ok(hold) => stored_json(status, &HoldDto::from(&hold)),
         Err(error) => stored_problem(error.into()),
     })
-}
-
-/// A capture's response: 201 with the transaction it booked, or the refusal.
-fn respond_capture() -> RespondOne {
-    Box::new(|outcome: Result<Transaction, AppError>| match outcome {
-        Ok(transaction) => stored_json(StatusCode::CREATED, &TransactionDto::from(&transaction)),
-        Err(error) => stored_problem(error.into()),
-    })
-}
-
-/// Sends a stored response as it was first sent, with `Location: <collection>/<id>` for a
-/// creation and the replay marker.
-fn send(recorded: Recorded, collection: &str) -> Response {
-    let (stored, replayed) = match recorded {
-        Recorded::Fresh(stored) => (stored, false),
-        Recorded::Replayed(stored) => (stored, true),
-    };
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut headers = HeaderMap::new();
-    if let Ok(content_type) = HeaderValue::from_str(&stored.content_type) {
-        headers.insert(header::CONTENT_TYPE, content_type);
-    }
-    if status == StatusCode::CREATED {
-        if let Some(location) = location_of(&stored.body, collection) {
-            headers.insert(header::LOCATION, location);
-        }
-    }
-    if replayed {
-        headers.insert(
-            HeaderName::from_static(IDEMPOTENCY_REPLAYED),
-            HeaderValue::from_static("true"),
-        );
-    }
-    (status, headers, stored.body).into_response()
-}
-
-/// `<collection>/<id>` of a created resource's body.
-fn location_of(body: &[u8], collection: &str) -> Option<HeaderValue> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let id = value.get("id")?.as_str()?;
-    HeaderValue::from_str(&format!("{collection}/{id}")).ok()
 }
 
 /// Place a hold (card-style authorisation): it lowers `available`, not `current`, until it is
@@ -182,7 +119,7 @@ pub async fn capture<S: Storage, C: Clock>(
             HoldId(id),
             amount,
             idempotency.request(&value),
-            respond_capture(),
+            respond_transaction(),
         )
         .await?;
     Ok(send(recorded, "/v1/transactions"))

@@ -5,56 +5,25 @@
 //! a replay sends them again with `Idempotency-Replayed: true`.
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffre_app::AppError;
-use coffre_app::ledger::{BatchItem, BatchOutcome, Recorded, RespondBatch, RespondOne};
-use coffre_app::ports::{Clock, Storage, StoredResponse};
-use coffre_domain::ledger::{Transaction, TransactionId};
-use serde::Serialize;
+use coffre_app::ledger::{BatchItem, BatchOutcome, RespondBatch};
+use coffre_app::ports::{Clock, Storage};
+use coffre_domain::ledger::TransactionId;
 use serde_json::Value;
 
 use crate::dto::transaction::{ReverseBody, TransactionBody, TransactionDto, parse_label};
 use crate::dto::transaction_batch::{BatchBody, BatchItemStatus, BatchResponseDto, BatchResultDto};
 use crate::dto::transaction_list::{TransactionListDto, TransactionListQuery};
-use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::extract::idempotency_key::{IDEMPOTENCY_REPLAYED, JsonOrEmpty, parse_value};
+use crate::error::{ApiError, Problem};
+use crate::extract::idempotency_key::{JsonOrEmpty, parse_value};
 use crate::extract::{Caller, IdPath, Idempotency, Json, Query};
 use crate::problem_responses::{Forbidden, InvalidQuery, NotFound, Unauthenticated};
 use crate::state::AppState;
+use crate::stored_response::{respond_transaction, send, stored_json};
 
 /// The body limit of a batch: room for 1 000 transactions, whatever the general limit.
 pub const BATCH_BODY_LIMIT_BYTES: usize = 1024 * 1024;
-
-/// A JSON body to store.
-fn stored_json<T: Serialize>(status: StatusCode, value: &T) -> StoredResponse {
-    match serde_json::to_vec(value) {
-        Ok(body) => StoredResponse {
-            status: status.as_u16(),
-            content_type: "application/json".to_owned(),
-            body,
-        },
-        Err(error) => stored_problem(ApiError::from(AppError::Unknown(error.into()))),
-    }
-}
-
-/// A problem document to store.
-fn stored_problem(error: ApiError) -> StoredResponse {
-    let status = error.status().as_u16();
-    StoredResponse {
-        status,
-        content_type: PROBLEM_JSON.to_owned(),
-        body: serde_json::to_vec(&error.into_problem()).unwrap_or_default(),
-    }
-}
-
-/// A single transaction's response: 201 with it, or the refusal.
-fn respond_one() -> RespondOne {
-    Box::new(|outcome: Result<Transaction, AppError>| match outcome {
-        Ok(transaction) => stored_json(StatusCode::CREATED, &TransactionDto::from(&transaction)),
-        Err(error) => stored_problem(error.into()),
-    })
-}
 
 /// A batch's response: 200 with one result per transaction.
 fn respond_batch() -> RespondBatch {
@@ -96,39 +65,6 @@ fn batch_result(index: usize, item: BatchItem) -> BatchResultDto {
     }
 }
 
-/// Sends a stored response as it was first sent (plus `Location` for a creation, and the
-/// replay marker).
-fn send(recorded: Recorded) -> Response {
-    let (stored, replayed) = match recorded {
-        Recorded::Fresh(stored) => (stored, false),
-        Recorded::Replayed(stored) => (stored, true),
-    };
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut headers = HeaderMap::new();
-    if let Ok(content_type) = HeaderValue::from_str(&stored.content_type) {
-        headers.insert(header::CONTENT_TYPE, content_type);
-    }
-    if status == StatusCode::CREATED {
-        if let Some(location) = location_of(&stored.body) {
-            headers.insert(header::LOCATION, location);
-        }
-    }
-    if replayed {
-        headers.insert(
-            HeaderName::from_static(IDEMPOTENCY_REPLAYED),
-            HeaderValue::from_static("true"),
-        );
-    }
-    (status, headers, stored.body).into_response()
-}
-
-/// `/v1/transactions/<id>` of a created transaction's body.
-fn location_of(body: &[u8]) -> Option<HeaderValue> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let id = value.get("id")?.as_str()?;
-    HeaderValue::from_str(&format!("/v1/transactions/{id}")).ok()
-}
-
 /// Move money: a deposit (tellers), a withdrawal, or a transfer to an account of this bank.
 #[utoipa::path(
     operation_id = "createTransaction", post, path = "/v1/transactions", tag = "transactions",
@@ -155,9 +91,14 @@ pub async fn create<S: Storage, C: Clock>(
     let request = body.try_into_domain("").map_err(ApiError::validation)?;
     let recorded = state
         .service
-        .post_transaction(&caller, request, idempotency.request(&value), respond_one())
+        .post_transaction(
+            &caller,
+            request,
+            idempotency.request(&value),
+            respond_transaction(),
+        )
         .await?;
-    Ok(send(recorded))
+    Ok(send(recorded, "/v1/transactions"))
 }
 
 /// Move money in bulk: up to 1 000 transactions, each with its own result; `atomic: true`
@@ -194,7 +135,7 @@ pub async fn batch<S: Storage, C: Clock>(
             respond_batch(),
         )
         .await?;
-    Ok(send(recorded))
+    Ok(send(recorded, "/v1/transactions"))
 }
 
 /// Reverse a completed transaction (tellers, admins) with a compensating transaction; the
@@ -229,10 +170,10 @@ pub async fn reverse<S: Storage, C: Clock>(
             TransactionId(id),
             label,
             idempotency.request(&value),
-            respond_one(),
+            respond_transaction(),
         )
         .await?;
-    Ok(send(recorded))
+    Ok(send(recorded, "/v1/transactions"))
 }
 
 /// A transaction with its postings: staff, or the owner of its source or destination.
