@@ -1,6 +1,6 @@
-//! Crash safety, with the real binary: the server is killed with SIGKILL in the middle of a
-//! load of keyed transfers, restarted, and every client retries what it was not sure of with
-//! the same key. No acknowledged transfer may be lost and none may be applied twice.
+//! Crash safety, with the real binary, on both engines: the server is killed with SIGKILL in
+//! the middle of a load of keyed transfers, restarted, and every client retries what it was not
+//! sure of with the same key. No acknowledged transfer may be lost and none may be applied twice.
 
 mod support;
 
@@ -48,12 +48,29 @@ async fn send_until_failure(api: Api, plan: Vec<(String, Value)>) -> Vec<(String
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_server_loses_and_duplicates_no_keyed_transfer() -> anyhow::Result<()> {
+async fn a_killed_server_on_sqlite_loses_and_duplicates_no_keyed_transfer() -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
-    let site = Site {
+    crash_and_retry(Site {
         data_dir: data_dir.path().to_owned(),
         database_url: None,
-    };
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_server_on_postgresql_loses_and_duplicates_no_keyed_transfer() -> anyhow::Result<()>
+{
+    let data_dir = tempfile::tempdir()?;
+    crash_and_retry(Site {
+        data_dir: data_dir.path().to_owned(),
+        database_url: Some(coffre_store_tests::fresh_database_url().await?),
+    })
+    .await
+}
+
+/// Loads the site's server with keyed transfers, kills it, restarts it, retries every key, and
+/// checks the books.
+async fn crash_and_retry(site: Site) -> anyhow::Result<()> {
     site.create_user("teller", "teller")?;
     let server = site.serve()?;
     let teller = Api::login(&server.url, "teller", STAFF_PASSWORD).await?;
