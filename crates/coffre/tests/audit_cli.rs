@@ -1,50 +1,114 @@
-//! `coffre audit verify` and `coffre audit rebuild --check` with the real binary on SQLite:
-//! intact after real API traffic, and `verify` names the event someone with file access
-//! altered behind the database's back.
+//! `coffre audit verify` and `coffre audit rebuild --check` with the real binary, on both
+//! engines: intact after real API traffic; `verify` names the event someone with database
+//! access altered behind Coffre's back, and the first event they cut off the end of the log.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+mod support;
+
+use std::process::Output;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
+use support::{Api, STAFF_PASSWORD, Site, funded_accounts, sqlite_path};
 
-const ADMIN_PASSWORD: &str = "admin secret passphrase 77";
-const CUSTOMER_PASSWORD: &str = "customer secret passphrase 88";
-
-fn coffre(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_coffre"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("COFFRE_DATA_DIR", data_dir)
-        .current_dir(data_dir);
-    command
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_commands_on_sqlite_pass_on_an_intact_log_and_name_tampering() -> anyhow::Result<()> {
+    let data_dir = tempfile::tempdir()?;
+    audit_commands_catch_tampering(Site {
+        data_dir: data_dir.path().to_owned(),
+        database_url: None,
+    })
+    .await
 }
 
-fn create_admin(data_dir: &Path) -> anyhow::Result<()> {
-    let mut child = coffre(data_dir)
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "root-admin",
-            "--role",
-            "admin",
-        ])
-        .arg("--password-stdin")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    child
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(format!("{ADMIN_PASSWORD}\n").as_bytes())?;
-    let output = child.wait_with_output()?;
-    anyhow::ensure!(output.status.success(), "create-user: {}", stderr(&output));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_commands_on_postgresql_pass_on_an_intact_log_and_name_tampering()
+-> anyhow::Result<()> {
+    let data_dir = tempfile::tempdir()?;
+    audit_commands_catch_tampering(Site {
+        data_dir: data_dir.path().to_owned(),
+        database_url: Some(coffre_store_tests::fresh_database_url().await?),
+    })
+    .await
+}
+
+async fn audit_commands_catch_tampering(site: Site) -> anyhow::Result<()> {
+    let (migrated, _, err) = site.run(&["migrate"])?;
+    anyhow::ensure!(migrated, "migrate: {err}");
+    let empty = audit(&site, &["verify"])?;
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    assert_eq!(report(&empty)?, json!({"ok": true, "events_checked": 0}));
+
+    make_history(&site).await?;
+    let verify = audit(&site, &["verify"])?;
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    let intact = report(&verify)?;
+    assert_eq!(intact["ok"], true);
+    // CustomerRegistered, CustomerKycDecided, AccountCreated, TransactionCompleted and
+    // AccountFrozen at least.
+    let events = intact["events_checked"]
+        .as_i64()
+        .context("events_checked")?;
+    assert!(events >= 5, "{intact}");
+
+    let rebuild = audit(&site, &["rebuild", "--check"])?;
+    assert!(rebuild.status.success(), "{}", stderr(&rebuild));
+    let rebuilt = report(&rebuild)?;
+    assert_eq!(rebuilt["ok"], true, "{rebuilt}");
+    assert_eq!(rebuilt["mismatches"], json!([]));
+    assert_eq!(rebuilt["accounts_checked"], 1);
+
+    // Someone with database access lifts the append-only guard and alters event 2.
+    lift_append_only_guard(&site).await?;
+    let actor = fetch_text(&site, "SELECT actor FROM events WHERE sequence = 2").await?;
+    let altered = execute(
+        &site,
+        "UPDATE events SET actor = actor || ' (forged)' WHERE sequence = 2",
+    )
+    .await?;
+    assert_eq!(altered, 1);
+    expect_broken_at(&site, 2)?;
+
+    // Put back as it was, the log verifies again: the check is exact, not a false alarm.
+    let restored = execute(
+        &site,
+        &format!("UPDATE events SET actor = '{actor}' WHERE sequence = 2"),
+    )
+    .await?;
+    assert_eq!(restored, 1);
+    let verify = audit(&site, &["verify"])?;
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    assert_eq!(report(&verify)?["events_checked"], events);
+
+    // The last two events cut off the end: what remains still links up, but it no longer
+    // reaches the chain head.
+    let cut = execute(
+        &site,
+        &format!("DELETE FROM events WHERE sequence > {}", events - 2),
+    )
+    .await?;
+    assert_eq!(cut, 2);
+    expect_broken_at(&site, events - 1)?;
+    Ok(())
+}
+
+/// Runs `coffre audit <args>`.
+fn audit(site: &Site, args: &[&str]) -> anyhow::Result<Output> {
+    Ok(site.command().arg("audit").args(args).output()?)
+}
+
+/// `coffre audit verify` fails (exit 1) and names `sequence` as the first broken event.
+fn expect_broken_at(site: &Site, sequence: i64) -> anyhow::Result<()> {
+    let broken = audit(site, &["verify"])?;
+    assert_eq!(broken.status.code(), Some(1), "{}", stderr(&broken));
+    let found = report(&broken)?;
+    assert_eq!(found["ok"], false, "{found}");
+    assert_eq!(found["first_broken"], sequence, "{found}");
+    assert_eq!(found["events_checked"], sequence - 1, "{found}");
+    assert!(
+        stderr(&broken).contains(&format!("sequence {sequence}")),
+        "{}",
+        stderr(&broken)
+    );
     Ok(())
 }
 
@@ -61,154 +125,79 @@ fn report(output: &Output) -> anyhow::Result<Value> {
         .with_context(|| format!("no report; stderr: {}", stderr(output)))
 }
 
-/// Runs the server, signs a customer up, verifies them, opens and freezes an account, and
-/// stops the server.
-async fn make_history(data_dir: &Path) -> anyhow::Result<()> {
-    let mut child = coffre(data_dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let stdout = child.stdout.take().context("stdout")?;
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let url = serde_json::from_str::<Value>(&line)
-                .ok()
-                .and_then(|event| event["url"].as_str().map(str::to_owned));
-            if let Some(url) = url {
-                if url_tx.send(url).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    let url = url_rx.recv_timeout(Duration::from_secs(60))?;
-    let result = drive_api(&url).await;
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()?;
-    anyhow::ensure!(killed.success(), "kill failed");
-    let exit = tokio::task::spawn_blocking(move || child.wait()).await??;
-    result?;
-    anyhow::ensure!(exit.success(), "server exit {exit:?}");
-    Ok(())
+/// Runs the server; signs a customer up, verifies them, opens an account, deposits into it and
+/// freezes it; stops the server.
+async fn make_history(site: &Site) -> anyhow::Result<()> {
+    site.create_user("root-admin", "admin")?;
+    let server = site.serve()?;
+    let admin = Api::login(&server.url, "root-admin", STAFF_PASSWORD).await?;
+    let accounts = funded_accounts(&admin, "ada@example.org", 1, "250.00").await?;
+    let account = accounts.first().context("account")?;
+    let (status, _, body) = admin
+        .post(
+            &format!("/v1/accounts/{account}/freeze"),
+            &json!({"reason": "suspicious activity"}),
+            None,
+        )
+        .await?;
+    anyhow::ensure!(status == 200, "freeze: {status} {body}");
+    server.kill()
 }
 
-async fn drive_api(url: &str) -> anyhow::Result<()> {
-    let admin = reqwest::Client::builder().cookie_store(true).build()?;
-    let login: Value = admin
-        .post(format!("{url}/auth/login"))
-        .json(&json!({"username": "root-admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let csrf = login["csrf_token"].as_str().context("csrf")?.to_owned();
-    let customer: Value = reqwest::Client::new()
-        .post(format!("{url}/v1/customers"))
-        .json(&json!({
-            "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org", "birth_date": "1990-12-10",
-            "address": {"line1": "1 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"},
-            "password": CUSTOMER_PASSWORD,
-        }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let customer_id = customer["id"].as_str().context("customer id")?;
-    let post = |path: String, body: Value| {
-        admin
-            .post(format!("{url}{path}"))
-            .header("x-csrf-token", &csrf)
-            .json(&body)
-            .send()
+/// Drops the triggers that keep the event log append-only: the database's own guard, which
+/// anyone with enough rights on the database can lift.
+async fn lift_append_only_guard(site: &Site) -> anyhow::Result<()> {
+    let statements: &[&str] = match site.database_url {
+        Some(_) => &["DROP TRIGGER events_no_update_delete ON events"],
+        None => &[
+            "DROP TRIGGER events_no_update",
+            "DROP TRIGGER events_no_delete",
+        ],
     };
-    post(
-        format!("/v1/customers/{customer_id}/kyc"),
-        json!({"decision": "VERIFIED"}),
-    )
-    .await?
-    .error_for_status()?;
-    let account: Value = post(
-        "/v1/accounts".to_owned(),
-        json!({"customer_id": customer_id, "type": "COURANT"}),
-    )
-    .await?
-    .error_for_status()?
-    .json()
-    .await?;
-    let account_id = account["id"].as_str().context("account id")?;
-    post(
-        format!("/v1/accounts/{account_id}/freeze"),
-        json!({"reason": "suspicious activity"}),
-    )
-    .await?
-    .error_for_status()?;
+    for statement in statements {
+        execute(site, statement).await?;
+    }
     Ok(())
 }
 
-/// Alters one stored event the way someone with access to the file could: the append-only
-/// trigger is the database's own guard, so they drop it first.
-async fn tamper(data_dir: &Path, sequence: i64) -> anyhow::Result<()> {
-    let url = format!("sqlite://{}", data_dir.join("coffre.sqlite3").display());
-    let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await?;
-    sqlx::query("DROP TRIGGER events_no_update")
-        .execute(&mut connection)
-        .await?;
-    let changed = sqlx::query("UPDATE events SET actor = 'system' WHERE sequence = ?")
-        .bind(sequence)
-        .execute(&mut connection)
-        .await?;
-    anyhow::ensure!(changed.rows_affected() == 1, "no event {sequence}");
-    Ok(())
+/// Runs one statement on the site's database, behind Coffre's back; returns the rows it
+/// changed.
+async fn execute(site: &Site, statement: &str) -> anyhow::Result<u64> {
+    let statement = sqlx::AssertSqlSafe(statement.to_owned());
+    Ok(match &site.database_url {
+        Some(url) => {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+            sqlx::query(statement)
+                .execute(&mut conn)
+                .await?
+                .rows_affected()
+        }
+        None => {
+            let mut conn = sqlite(site).await?;
+            sqlx::query(statement)
+                .execute(&mut conn)
+                .await?
+                .rows_affected()
+        }
+    })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_verify_and_rebuild_check_pass_on_an_intact_log_and_verify_names_tampering()
--> anyhow::Result<()> {
-    let data_dir = tempfile::tempdir()?;
-    let dir = data_dir.path();
-    let migrate = coffre(dir).arg("migrate").output()?;
-    anyhow::ensure!(migrate.status.success(), "migrate: {}", stderr(&migrate));
+/// Reads one text value from the site's database.
+async fn fetch_text(site: &Site, query: &str) -> anyhow::Result<String> {
+    let query = sqlx::AssertSqlSafe(query.to_owned());
+    Ok(match &site.database_url {
+        Some(url) => {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+            sqlx::query_scalar(query).fetch_one(&mut conn).await?
+        }
+        None => {
+            let mut conn = sqlite(site).await?;
+            sqlx::query_scalar(query).fetch_one(&mut conn).await?
+        }
+    })
+}
 
-    let empty = coffre(dir).args(["audit", "verify"]).output()?;
-    assert!(empty.status.success(), "{}", stderr(&empty));
-    assert_eq!(report(&empty)?, json!({"ok": true, "events_checked": 0}));
-
-    create_admin(dir)?;
-    make_history(dir).await?;
-
-    let verify = coffre(dir).args(["audit", "verify"]).output()?;
-    assert!(verify.status.success(), "{}", stderr(&verify));
-    let intact = report(&verify)?;
-    assert_eq!(intact["ok"], true);
-    // CustomerRegistered, CustomerKycDecided, AccountCreated, AccountFrozen at least.
-    assert!(intact["events_checked"].as_i64() >= Some(4), "{intact}");
-
-    let rebuild = coffre(dir).args(["audit", "rebuild", "--check"]).output()?;
-    assert!(rebuild.status.success(), "{}", stderr(&rebuild));
-    let rebuilt = report(&rebuild)?;
-    assert_eq!(rebuilt["ok"], true, "{rebuilt}");
-    assert_eq!(rebuilt["mismatches"], json!([]));
-    assert_eq!(rebuilt["accounts_checked"], 1);
-
-    tamper(dir, 2).await?;
-    let broken = coffre(dir)
-        .args(["audit", "verify", "--data-dir"])
-        .arg(dir)
-        .output()?;
-    assert_eq!(broken.status.code(), Some(1), "{}", stderr(&broken));
-    let found = report(&broken)?;
-    assert_eq!(found["ok"], false);
-    assert_eq!(found["first_broken"], 2);
-    assert_eq!(found["events_checked"], 1);
-    assert!(
-        stderr(&broken).contains("sequence 2"),
-        "{}",
-        stderr(&broken)
-    );
-    Ok(())
+async fn sqlite(site: &Site) -> anyhow::Result<sqlx::SqliteConnection> {
+    let url = format!("sqlite://{}", sqlite_path(&site.data_dir).display());
+    Ok(<sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await?)
 }

@@ -341,6 +341,43 @@ impl Event {
 /// The hash that precedes the first event.
 pub const GENESIS_HASH: [u8; 32] = [0; 32];
 
+/// Where the chain stands: the last sequence appended and its hash. Stored beside the log and
+/// moved in the same transaction as every append, it is what shows that events were cut off
+/// the end of the log (a chain that simply stops early still checks out link by link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    /// The last sequence (0 before the first event).
+    pub last_sequence: i64,
+    /// Its hash ([`GENESIS_HASH`] before the first event).
+    pub last_hash: [u8; 32],
+}
+
+impl ChainHead {
+    /// Where a chain stands before its first event.
+    pub const GENESIS: ChainHead = ChainHead {
+        last_sequence: 0,
+        last_hash: GENESIS_HASH,
+    };
+
+    /// Checks that a walk along the log that ended at `walked` reached this head: the same last
+    /// sequence with the same hash. A walk that stops short means events were cut off the end
+    /// (broken at the first missing one); a walk past the head means events the head never
+    /// acknowledged; the same sequence with another hash means rewritten events whose hashes
+    /// were recomputed, which only the head can still show.
+    pub fn check_end(&self, walked: ChainHead) -> Result<(), BrokenLink> {
+        let sequence = if walked.last_sequence < self.last_sequence {
+            walked.last_sequence + 1
+        } else if walked.last_sequence > self.last_sequence {
+            self.last_sequence + 1
+        } else if walked.last_hash != self.last_hash {
+            self.last_sequence
+        } else {
+            return Ok(());
+        };
+        Err(BrokenLink { sequence })
+    }
+}
+
 /// A stored event, as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
@@ -512,6 +549,35 @@ mod tests {
             verify_chain(GENESIS_HASH, 1, &records),
             Err(BrokenLink { sequence: 2 })
         );
+        Ok(())
+    }
+
+    #[test]
+    fn the_head_shows_events_cut_off_the_end_or_rewritten_with_new_hashes()
+    -> Result<(), serde_json::Error> {
+        let records = chain(5)?;
+        let at = |index: usize| ChainHead {
+            last_sequence: records[index].sequence,
+            last_hash: records[index].hash,
+        };
+        let head = at(4);
+        assert_eq!(head.check_end(at(4)), Ok(()));
+        assert_eq!(ChainHead::GENESIS.check_end(ChainHead::GENESIS), Ok(()));
+        // The last two events were deleted: the walk stopped at 3.
+        assert_eq!(head.check_end(at(2)), Err(BrokenLink { sequence: 4 }));
+        // Everything was deleted.
+        assert_eq!(
+            head.check_end(ChainHead::GENESIS),
+            Err(BrokenLink { sequence: 1 })
+        );
+        // Events the head never acknowledged follow it.
+        assert_eq!(at(2).check_end(head), Err(BrokenLink { sequence: 4 }));
+        // The walk reached the head's sequence by another chain.
+        let forged = ChainHead {
+            last_hash: records[3].hash,
+            ..head
+        };
+        assert_eq!(head.check_end(forged), Err(BrokenLink { sequence: 5 }));
         Ok(())
     }
 

@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use coffre_app::ports::StoreError;
-use coffre_domain::events::{Actor, Event, EventRecord};
+use coffre_domain::events::{Actor, ChainHead, Event, EventRecord};
 use coffre_store_sql::ledger_plan::{chain_events, streams_of};
-use coffre_store_sql::ledger_rows::{ChainHead, ChainHeadRow};
+use coffre_store_sql::ledger_rows::ChainHeadRow;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;

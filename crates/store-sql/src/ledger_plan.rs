@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use coffre_app::ports::{BatchResults, StoreError};
-use coffre_domain::events::{Actor, Event, EventRecord, chain_record};
+use coffre_domain::events::{Actor, ChainHead, Event, EventRecord, chain_record};
 use coffre_domain::ledger::{
     Hold, HoldId, InternalAccount, LedgerCommand, LedgerRequest, LedgerState, Transaction,
     TransactionId,
@@ -14,7 +14,6 @@ use coffre_domain::{Account, AccountId, Currency};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ledger_rows::ChainHead;
 use crate::writes::{account_to_update, stored_instant};
 
 /// What a batch names, before anything is read.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use coffre_app::ports::{StatementLine, StoreError, StoredResponse};
-use coffre_domain::events::EventRecord;
+use coffre_domain::events::{ChainHead, EventRecord};
 use coffre_domain::ledger::{
     Direction, Hold, HoldId, HoldStatus, InternalAccount, InternalKind, LedgerAccount, Posting,
     Transaction, TransactionId, TransactionStatus, TransactionType,
@@ -266,15 +266,6 @@ impl TryFrom<EventRow> for EventRecord {
 pub struct ChainHeadRow {
     last_sequence: i64,
     last_hash: Vec<u8>,
-}
-
-/// Where the chain stands: the last sequence appended and its hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChainHead {
-    /// The last sequence (0 before the first event).
-    pub last_sequence: i64,
-    /// Its hash ([`coffre_domain::events::GENESIS_HASH`] before the first event).
-    pub last_hash: [u8; 32],
 }
 
 impl TryFrom<ChainHeadRow> for ChainHead {

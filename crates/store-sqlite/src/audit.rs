@@ -4,10 +4,10 @@
 use std::str::FromStr;
 
 use coffre_app::ports::{AccountSnapshot, CurrencyTotals, EventFilter, LiveState, StoreError};
-use coffre_domain::events::EventRecord;
+use coffre_domain::events::{ChainHead, EventRecord};
 use coffre_domain::ledger::InternalAccount;
 use coffre_domain::{AccountId, AccountStatus, Currency};
-use coffre_store_sql::ledger_rows::{EventRow, InternalAccountRow};
+use coffre_store_sql::ledger_rows::{ChainHeadRow, EventRow, InternalAccountRow};
 use coffre_store_sql::rows::convert_all;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
@@ -136,4 +136,14 @@ pub(crate) async fn live_state(read: &SqlitePool) -> Result<LiveState, StoreErro
         internal_accounts,
         last_sequence,
     })
+}
+
+/// The chain head as committed now.
+pub(crate) async fn chain_head(read: &SqlitePool) -> Result<ChainHead, StoreError> {
+    let row: ChainHeadRow =
+        sqlx::query_as("SELECT last_sequence, last_hash FROM event_chain_head WHERE id = 1")
+            .fetch_one(read)
+            .await
+            .store_context("failed to read the event chain head")?;
+    ChainHead::try_from(row)
 }

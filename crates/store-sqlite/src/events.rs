@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use coffre_app::ports::StoreError;
-use coffre_domain::events::{Actor, Event};
+use coffre_domain::events::{Actor, ChainHead, Event};
 use coffre_store_sql::ledger_plan::{chain_events, streams_of};
-use coffre_store_sql::ledger_rows::{ChainHead, ChainHeadRow};
+use coffre_store_sql::ledger_rows::ChainHeadRow;
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 

@@ -6,7 +6,7 @@ use coffre_app::ports::{
     LedgerOutcome, LiveState, PurgeCutoffs, SessionRecord, StatementFilter, StatementLine, Store,
     StoreError, ThrottleState, TransactionFilter, UserRecord,
 };
-use coffre_domain::events::{Actor, EventRecord};
+use coffre_domain::events::{Actor, ChainHead, EventRecord};
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
 use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban, Username};
 use time::OffsetDateTime;
@@ -233,5 +233,9 @@ impl AuditLog for SqliteStore {
 
     async fn live_state(&self) -> Result<LiveState, StoreError> {
         audit::live_state(&self.read).await
+    }
+
+    async fn chain_head(&self) -> Result<ChainHead, StoreError> {
+        audit::chain_head(&self.read).await
     }
 }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use coffre_domain::events::EventRecord;
+use coffre_domain::events::{ChainHead, EventRecord};
 use coffre_domain::ledger::InternalAccount;
 use coffre_domain::{AccountId, AccountStatus, Currency};
 
@@ -70,4 +70,7 @@ pub trait AuditLog: Clone + Send + Sync + 'static {
     /// Every account's status and balance and every internal balance, from one snapshot,
     /// with the last event sequence it includes.
     fn live_state(&self) -> impl Future<Output = Result<LiveState, StoreError>> + Send;
+
+    /// Where the chain stands now: the sequence and hash of the last event appended.
+    fn chain_head(&self) -> impl Future<Output = Result<ChainHead, StoreError>> + Send;
 }

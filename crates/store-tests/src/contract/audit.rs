@@ -100,6 +100,12 @@ pub async fn the_event_chain_verifies<S: Store + Ledger + AuditLog>(
     // transfer.
     assert_eq!(chain.1 - 1, 6);
     assert_eq!(store.live_state().await?.last_sequence, 6);
+    let head = store.chain_head().await?;
+    assert_eq!(head.last_sequence, 6);
+    assert_eq!(
+        head.last_hash, chain.0,
+        "the head holds the last event's hash"
+    );
     Ok(())
 }
 
