@@ -1,7 +1,7 @@
 //! The ledger under load, against the real binary on PostgreSQL: 32 concurrent clients make
 //! random transfers among 20 accounts (one of them hot) while other clients read balances.
-//! Afterwards the books must be exact, and the event log must verify and replay to the live
-//! balances (`coffre audit verify`, `coffre audit rebuild --check`).
+//! Meanwhile, and afterwards, the event log must verify and replay to the live balances
+//! (`coffre audit verify`, `coffre audit rebuild --check`); afterwards the books must be exact.
 
 mod support;
 
@@ -69,6 +69,25 @@ async fn writer(api: Api, accounts: Arc<Vec<String>>, seed: u64) -> anyhow::Resu
     Ok(log)
 }
 
+/// Runs `coffre audit verify` and `coffre audit rebuild --check` over and over while the load
+/// runs: both must pass on a busy database, not only a quiet one.
+async fn auditor(site: Site, done: Arc<AtomicBool>) -> anyhow::Result<usize> {
+    let mut runs = 0;
+    while !done.load(Ordering::Relaxed) {
+        for command in [
+            &["audit", "verify"][..],
+            &["audit", "rebuild", "--check"][..],
+        ] {
+            let site = site.clone();
+            let (passed, out, err) =
+                tokio::task::spawn_blocking(move || site.run(command)).await??;
+            anyhow::ensure!(passed, "{command:?} failed under load: {out} {err}");
+        }
+        runs += 1;
+    }
+    Ok(runs)
+}
+
 async fn reader(
     api: Api,
     accounts: Arc<Vec<String>>,
@@ -107,6 +126,7 @@ async fn concurrent_transfers_on_postgres_keep_the_books_exact() -> anyhow::Resu
             tokio::spawn(reader(api, accounts.clone(), done.clone()))
         })
         .collect();
+    let audits = tokio::spawn(auditor(site.clone(), done.clone()));
     let writers: Vec<_> = (0..WRITERS)
         .map(|n| {
             let api = teller.fresh_client(&server.url);
@@ -126,6 +146,7 @@ async fn concurrent_transfers_on_postgres_keep_the_books_exact() -> anyhow::Resu
         reads += handle.await??;
     }
     assert!(reads > 0, "the readers never read");
+    assert!(audits.await?? > 0, "the auditor never ran");
     assert_eq!(statuses.len(), WRITERS * TRANSFERS_PER_WRITER);
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 422),
