@@ -13,6 +13,7 @@ pub mod error;
 pub mod holds;
 pub mod idempotency;
 pub mod ledger;
+pub mod oauth;
 pub mod pagination;
 pub mod password;
 pub mod ports;

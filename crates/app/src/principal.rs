@@ -1,7 +1,10 @@
 //! Who is calling: the authenticated user, their role and, for customers, which customer.
 
 use coffre_domain::events::Actor;
+use coffre_domain::oauth::{ClientId, Scope, Scopes};
 use coffre_domain::{CustomerId, Role, UserId};
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::AppError;
 
@@ -14,9 +17,48 @@ pub struct Principal {
     pub role: Role,
     /// For customers, the customer they are.
     pub customer_id: Option<CustomerId>,
+    /// What they authenticated with.
+    pub credential: Credential,
+}
+
+/// How a caller authenticated, which bounds what they may do beyond their role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A first-party session (cookie): the full rights of the role.
+    Session,
+    /// An OAuth2 access token: the rights of the role narrowed to the token's scopes.
+    AccessToken(TokenGrant),
+    /// Coffre's own command-line tools, acting directly on the database.
+    Internal,
+}
+
+/// What an access token carries beyond who its subject is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    /// The token id (what revocation lists).
+    pub jti: Uuid,
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// Its scopes.
+    pub scopes: Scopes,
+    /// How the user authenticated (`pwd`, `otp`).
+    pub amr: Vec<String>,
+    /// When the user authenticated (none for service accounts).
+    pub auth_time: Option<OffsetDateTime>,
+    /// When the token expires.
+    pub expires_at: OffsetDateTime,
 }
 
 impl Principal {
+    /// True when the caller's credential allows `scope`: always for sessions, and for tokens
+    /// only when granted. Roles are checked by the use cases on top of this.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        match &self.credential {
+            Credential::Session | Credential::Internal => true,
+            Credential::AccessToken(grant) => grant.scopes.contains(scope),
+        }
+    }
+
     /// The caller as the event log records them.
     pub fn actor(&self) -> Actor {
         Actor::User(self.user_id)

@@ -3,10 +3,13 @@
 use coffre_domain::Bic;
 use coffre_domain::ledger::LedgerPolicy;
 
+use std::sync::Arc;
+
 use crate::AppError;
 use crate::idempotency::InFlight;
+use crate::oauth::OAuthPolicy;
 use crate::password::DUMMY_PASSWORD;
-use crate::ports::{Clock, PasswordHasher, Storage};
+use crate::ports::{Clock, PasswordHasher, Storage, TokenSigner};
 use crate::throttle::ThrottlePolicy;
 
 /// This bank's identity, used to build IBANs and in inter-bank messages.
@@ -35,6 +38,8 @@ pub struct ServiceConfig {
     pub ip_throttle: ThrottlePolicy,
     /// The ledger's limits.
     pub ledger: LedgerPolicy,
+    /// The authorization server's settings.
+    pub oauth: OAuthPolicy,
 }
 
 /// Implements the use cases. Cheap to clone: every port is a handle.
@@ -43,6 +48,8 @@ pub struct Service<S, H, C> {
     pub(crate) store: S,
     pub(crate) hasher: H,
     pub(crate) clock: C,
+    /// Signs and verifies Coffre's tokens.
+    pub(crate) tokens: Arc<dyn TokenSigner>,
     pub(crate) config: ServiceConfig,
     /// A real hash of a random password, verified against when a username is unknown, so that
     /// a login for an unknown user takes as long as one for a known user.
@@ -57,6 +64,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         store: S,
         hasher: H,
         clock: C,
+        tokens: Arc<dyn TokenSigner>,
         config: ServiceConfig,
     ) -> Result<Self, AppError> {
         let dummy_hash = hasher
@@ -67,6 +75,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             store,
             hasher,
             clock,
+            tokens,
             config,
             dummy_hash,
             in_flight: InFlight::default(),
@@ -76,6 +85,11 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// The bank's identity.
     pub fn bank(&self) -> &BankIdentity {
         &self.config.bank
+    }
+
+    /// The public keys that verify Coffre's tokens (JWKS).
+    pub fn jwks(&self) -> serde_json::Value {
+        self.tokens.jwks()
     }
 
     /// The service's policies.

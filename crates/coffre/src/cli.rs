@@ -91,6 +91,42 @@ pub(crate) enum AdminCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Register an OAuth2 client and print `{"client_id", "client_secret"}` as one JSON line
+    /// (the secret, for confidential clients, is shown this once and stored hashed).
+    CreateClient {
+        /// The name shown on the consent page.
+        #[arg(long)]
+        name: String,
+        /// `confidential` (can keep a secret) or `public`.
+        #[arg(long = "type", value_name = "TYPE")]
+        client_type: String,
+        /// A redirect URI, matched exactly (repeatable).
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A grant: authorization_code, refresh_token, client_credentials, password
+        /// (repeatable; default authorization_code and refresh_token).
+        #[arg(long = "grant", value_name = "GRANT")]
+        grants: Vec<String>,
+        /// A scope the client may ask for (repeatable; space-separated lists also work).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// One of the bank's own applications: may use the password grant, skips consent.
+        #[arg(long)]
+        first_party: bool,
+        /// For client_credentials: the service account's role (teller, admin or auditor).
+        #[arg(long)]
+        role: Option<String>,
+        /// Data directory (overrides `COFFRE_DATA_DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Add a new token signing key; older keys stay published until every token they signed
+    /// has expired. Running servers pick it up within `COFFRE_AUTH_KEY_RELOAD_S`.
+    RotateKeys {
+        /// Data directory (overrides `COFFRE_DATA_DIR`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 /// Checks of the event log.

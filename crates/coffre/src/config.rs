@@ -40,6 +40,8 @@ pub(crate) struct Config {
     pub(crate) session: SessionConfig,
     /// Ledger limits.
     pub(crate) ledger: LedgerConfig,
+    /// The authorization server.
+    pub(crate) auth: AuthConfig,
 }
 
 /// `[database]`.
@@ -172,6 +174,32 @@ impl Default for LedgerConfig {
     }
 }
 
+/// `[auth]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AuthConfig {
+    /// Access-token life in seconds (`COFFRE_AUTH_ACCESS_TOKEN_TTL_S`).
+    pub(crate) access_token_ttl_s: i64,
+    /// Refresh-token life in seconds, renewed by each rotation.
+    pub(crate) refresh_token_ttl_s: i64,
+    /// Where the signing keys live; default `<data_dir>/keys`. Every node of a cluster must see
+    /// the same directory.
+    pub(crate) keys_dir: Option<PathBuf>,
+    /// How often a running server re-reads the key directory (to pick up `rotate-keys`).
+    pub(crate) key_reload_s: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            access_token_ttl_s: 15 * 60,
+            refresh_token_ttl_s: 30 * 24 * 3600,
+            keys_dir: None,
+            key_reload_s: 10,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -186,13 +214,14 @@ impl Default for Config {
             http: HttpConfig::default(),
             session: SessionConfig::default(),
             ledger: LedgerConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
 
 /// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 7] = [
-    "database", "redis", "nats", "bank", "http", "session", "ledger",
+const SECTIONS: [&str; 8] = [
+    "database", "redis", "nats", "bank", "http", "session", "ledger", "auth",
 ];
 /// Top-level keys read from `COFFRE_<KEY>`.
 const TOP_LEVEL: [&str; 4] = ["listen", "data_dir", "public_url", "log"];
@@ -253,6 +282,14 @@ impl Config {
             Some(url) => url.expose_secret().to_owned(),
             None => format!("sqlite://{}/coffre.sqlite3", self.data_dir.display()),
         }
+    }
+
+    /// The signing keys' directory.
+    pub(crate) fn keys_dir(&self) -> PathBuf {
+        self.auth
+            .keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys"))
     }
 
     /// The public base URL.

@@ -94,5 +94,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.data_dir = data_dir.unwrap_or(config.data_dir);
             admin::create_user(&config, &username, &role, password_stdin).await
         }
+        Command::Admin {
+            command:
+                AdminCommand::CreateClient {
+                    name,
+                    client_type,
+                    redirect_uris,
+                    grants,
+                    scopes,
+                    first_party,
+                    role,
+                    data_dir,
+                },
+        } => {
+            config.data_dir = data_dir.unwrap_or(config.data_dir);
+            let request = admin::ClientRequest {
+                name,
+                client_type,
+                redirect_uris,
+                grants,
+                scopes,
+                first_party,
+                role,
+            };
+            admin::create_client(&config, request).await
+        }
+        Command::Admin {
+            command: AdminCommand::RotateKeys { data_dir },
+        } => {
+            config.data_dir = data_dir.unwrap_or(config.data_dir);
+            admin::rotate_keys(&config)
+        }
     }
 }

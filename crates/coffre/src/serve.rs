@@ -1,11 +1,13 @@
 //! `coffre serve`: run the API until SIGTERM or SIGINT, then drain in-flight requests.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::http::HeaderValue;
 use coffre_app::ports::Storage;
 use coffre_http::{AppState, HttpSettings};
+use coffre_jose::KeyRing;
 
 use crate::config::Config;
 use crate::wiring::{self, Backend};
@@ -51,9 +53,8 @@ fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
 }
 
 async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> {
-    let service = wiring::service(store, &config).await?;
-    let metrics = coffre_http::metrics_recorder::install()?;
-    let state = AppState::new(service, http_settings(&config)?, metrics);
+    // Bound first: without a configured public URL, the address (port 0 included) is the
+    // issuer the tokens name.
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("failed to listen on {}", config.listen))?;
@@ -64,7 +65,15 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
         Some(url) => url.clone(),
         None => format!("http://{address}"),
     };
+    let keys = wiring::key_ring(&config)?;
+    let service = wiring::service_at(store, &config, &url, Arc::clone(&keys)).await?;
+    let metrics = coffre_http::metrics_recorder::install()?;
+    let state = AppState::new(service, http_settings(&config)?, metrics);
     tracing::info!(url = %url, address = %address, "Coffre is listening");
+    let reloader = tokio::spawn(reload_keys_periodically(
+        keys,
+        Duration::from_secs(config.auth.key_reload_s.max(1)),
+    ));
 
     let purger = tokio::spawn(purge_periodically(
         std::sync::Arc::clone(&state.service),
@@ -82,6 +91,7 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     let _ = stop.send(());
     purger.abort();
+    reloader.abort();
     let grace = Duration::from_millis(config.http.shutdown_grace_ms);
     match tokio::time::timeout(grace, server).await {
         Ok(result) => result
@@ -115,6 +125,25 @@ async fn purge_periodically<
         // Expired holds already reserve nothing; marking them keeps the hold list truthful.
         if let Err(error) = service.expire_due_holds().await {
             tracing::warn!(error = %error, "failed to mark expired holds");
+        }
+    }
+}
+
+/// Re-reads the key directory now and then, so that a key added by `coffre admin rotate-keys`
+/// (on this machine or, through a shared directory, another) starts signing here too. A
+/// failure keeps the keys already loaded.
+async fn reload_keys_periodically(keys: Arc<KeyRing>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let keys = Arc::clone(&keys);
+        match tokio::task::spawn_blocking(move || keys.reload()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(error = %format!("{error:#}"), "failed to reload the signing keys")
+            }
+            Err(error) => tracing::warn!(error = %error, "the key reload task failed"),
         }
     }
 }

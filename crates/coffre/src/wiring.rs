@@ -1,12 +1,16 @@
 //! Wiring: picks the store from the database URL and builds the service over it.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
+use coffre_app::oauth::OAuthPolicy;
 use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::SystemClock;
 use coffre_app::throttle::ThrottlePolicy;
 use coffre_app::{BankIdentity, Service, ServiceConfig};
 use coffre_domain::ledger::LedgerPolicy;
 use coffre_domain::{Bic, FrenchRib};
+use coffre_jose::{JwtSigner, KeyRing};
 use coffre_store_postgres::PostgresStore;
 use coffre_store_sqlite::SqliteStore;
 use time::Duration;
@@ -56,7 +60,8 @@ pub(crate) async fn open_backend(config: &Config) -> anyhow::Result<Backend> {
 }
 
 /// The use cases' policies, from configuration (the bank identity is validated here, at start).
-pub(crate) fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
+/// `issuer` is Coffre's public URL as clients reach it.
+pub(crate) fn service_config(config: &Config, issuer: &str) -> anyhow::Result<ServiceConfig> {
     let bank = &config.bank;
     FrenchRib::new(&bank.code, &bank.branch_code, "00000000000")
         .map_err(|_| anyhow::anyhow!("bank code and branch code must be five digits each"))?;
@@ -90,19 +95,63 @@ pub(crate) fn service_config(config: &Config) -> anyhow::Result<ServiceConfig> {
             default_daily_limit_major: config.ledger.default_daily_limit,
             ..LedgerPolicy::default()
         },
+        oauth: oauth_policy(config, issuer)?,
     })
 }
 
-/// The service over a store.
+fn oauth_policy(config: &Config, issuer: &str) -> anyhow::Result<OAuthPolicy> {
+    let auth = &config.auth;
+    anyhow::ensure!(
+        auth.access_token_ttl_s > 0 && auth.refresh_token_ttl_s > 0,
+        "token lifetimes must be positive"
+    );
+    let issuer = issuer.trim_end_matches('/').to_owned();
+    Ok(OAuthPolicy {
+        audience: format!("{issuer}/v1"),
+        issuer,
+        access_token_ttl: Duration::seconds(auth.access_token_ttl_s),
+        refresh_token_ttl: Duration::seconds(auth.refresh_token_ttl_s),
+        code_ttl: Duration::seconds(60),
+    })
+}
+
+/// The signing keys (generated into the key directory when there are none yet).
+pub(crate) fn key_ring(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
+    let ring = KeyRing::load_or_create(
+        config.keys_dir(),
+        Duration::seconds(config.auth.access_token_ttl_s),
+    )
+    .context("failed to load the token signing keys")?;
+    Ok(Arc::new(ring))
+}
+
+/// The service over a store, for command-line tools (issuer: the configured public URL).
 pub(crate) async fn service<S: coffre_app::ports::Storage>(
     store: S,
     config: &Config,
 ) -> anyhow::Result<Service<S, Argon2Hasher, SystemClock>> {
+    service_at(store, config, &config.public_url(), key_ring(config)?).await
+}
+
+/// The service over a store, issuing tokens as `issuer` with `keys`.
+pub(crate) async fn service_at<S: coffre_app::ports::Storage>(
+    store: S,
+    config: &Config,
+    issuer: &str,
+    keys: Arc<KeyRing>,
+) -> anyhow::Result<Service<S, Argon2Hasher, SystemClock>> {
+    let service_config = service_config(config, issuer)?;
+    let signer = JwtSigner::new(
+        keys,
+        service_config.oauth.issuer.clone(),
+        service_config.oauth.audience.clone(),
+    );
     Service::new(
         store,
         Argon2Hasher::new(),
         SystemClock,
-        service_config(config)?,
+        Arc::new(signer),
+        service_config,
     )
     .await
     .map_err(|e| anyhow::anyhow!("failed to start the service: {e}"))

@@ -10,6 +10,7 @@ pub mod events;
 pub mod iban;
 pub mod ledger;
 pub mod money;
+pub mod oauth;
 pub mod user;
 
 pub use account::{Account, AccountError, AccountId, AccountStatus, AccountType, NewAccount};

@@ -50,6 +50,8 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     retry_after_seconds: Option<i64>,
+    /// A `WWW-Authenticate` challenge other than the default one.
+    challenge: Option<String>,
 }
 
 impl ApiError {
@@ -61,6 +63,39 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_seconds: None,
+            challenge: None,
+        }
+    }
+
+    /// 401 for a bearer token that is malformed, expired, revoked or not Coffre's (RFC 6750
+    /// §3.1 `invalid_token`).
+    pub fn invalid_token() -> Self {
+        ApiError {
+            challenge: Some(r#"Bearer realm="coffre", error="invalid_token""#.to_owned()),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "the access token is invalid, expired or revoked",
+            )
+        }
+    }
+
+    /// 403 for a valid access token without the scope this operation needs (RFC 6750 §3.1
+    /// `insufficient_scope`); `None` when the operation is not open to access tokens at all.
+    pub fn insufficient_scope(scope: Option<coffre_domain::oauth::Scope>) -> Self {
+        let (challenge, detail) = match scope {
+            Some(scope) => (
+                format!(r#"Bearer realm="coffre", error="insufficient_scope", scope="{scope}""#),
+                format!("the access token lacks the `{scope}` scope"),
+            ),
+            None => (
+                r#"Bearer realm="coffre", error="insufficient_scope""#.to_owned(),
+                "this operation is not available to access tokens".to_owned(),
+            ),
+        };
+        ApiError {
+            challenge: Some(challenge),
+            ..ApiError::forbidden(detail)
         }
     }
 
@@ -250,7 +285,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
         let retry_after = self.retry_after_seconds;
-        let challenge = status == StatusCode::UNAUTHORIZED;
+        let challenge = self.challenge.clone();
         let body = serde_json::to_vec(&self.into_problem()).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
@@ -259,12 +294,23 @@ impl IntoResponse for ApiError {
         {
             headers.insert(header::RETRY_AFTER, seconds);
         }
-        if challenge {
-            // RFC 9110 requires a challenge with every 401; Coffre's scheme is its session cookie.
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Cookie realm="coffre", form-action="/auth/login""#),
-            );
+        match challenge.and_then(|value| HeaderValue::from_str(&value).ok()) {
+            Some(value) => {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+            None if status == StatusCode::UNAUTHORIZED => {
+                // RFC 9110 requires a challenge with every 401: an access token, or the session
+                // cookie.
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="coffre""#),
+                );
+                headers.append(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Cookie realm="coffre", form-action="/auth/login""#),
+                );
+            }
+            None => {}
         }
         response
     }

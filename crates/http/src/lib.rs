@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod problem_responses;
 pub mod routes;
+pub mod scopes;
 pub mod state;
 pub mod statement_pdf;
 mod stored_response;
@@ -32,13 +33,32 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;
-use crate::routes::{accounts, audit, auth, customers, holds, ops, statements, transactions};
+use crate::routes::{
+    accounts, audit, auth, customers, holds, oauth, ops, statements, transactions,
+};
 
 /// The whole API.
 pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login::<S, C>))
         .route("/auth/logout", post(auth::logout::<S, C>))
+        .route("/oauth/token", post(oauth::token::<S, C>))
+        .route("/oauth/refresh", post(oauth::refresh::<S, C>))
+        .route("/oauth/revoke", post(oauth::revoke::<S, C>))
+        .route("/oauth/introspect", post(oauth::introspect::<S, C>))
+        .route("/oauth/jwks", get(oauth::jwks::<S, C>))
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo::<S, C>).post(oauth::userinfo_post::<S, C>),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(oauth::discovery::<S, C>),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::server_metadata::<S, C>),
+        )
         .route(
             "/v1/customers",
             post(customers::sign_up::<S, C>).get(customers::list::<S, C>),

@@ -2,10 +2,15 @@
 
 use std::sync::OnceLock;
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{accounts, audit, auth, customers, holds, ops, statements, transactions};
+use crate::routes::{
+    accounts, audit, auth, customers, holds, oauth, ops, statements, transactions,
+};
+use crate::scopes::OPERATION_SCOPES;
 
 /// Every documented operation. `tests/openapi.rs` checks that this list and the router agree.
 #[derive(OpenApi)]
@@ -13,11 +18,15 @@ use crate::routes::{accounts, audit, auth, customers, holds, ops, statements, tr
     info(
         title = "Coffre",
         description = "Open-source core-banking API: customers, accounts with French IBANs, a double-entry ledger. \
-Errors are RFC 9457 problem documents with a stable `code`. Cookie-authenticated writes need the `X-CSRF-Token` header.",
+Errors are RFC 9457 problem documents with a stable `code` (the OAuth endpoints answer RFC 6749 errors). \
+Call the API with an OAuth 2.0 access token (`Authorization: Bearer`, scopes per operation) or a first-party session cookie; \
+cookie-authenticated writes need the `X-CSRF-Token` header.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(
         auth::login, auth::logout,
+        oauth::token, oauth::refresh, oauth::revoke, oauth::introspect, oauth::jwks,
+        oauth::userinfo, oauth::userinfo_post, oauth::discovery, oauth::server_metadata,
         customers::sign_up, customers::list, customers::me, customers::get, customers::decide_kyc,
         accounts::open, accounts::list, accounts::get, accounts::patch, accounts::put, accounts::close,
         accounts::freeze, accounts::unfreeze, accounts::balance,
@@ -28,9 +37,10 @@ Errors are RFC 9457 problem documents with a stable `code`. Cookie-authenticated
         audit::events, audit::verify, audit::trial_balance,
         ops::live, ops::ready, ops::metrics, ops::openapi, ops::docs,
     ),
-    modifiers(&SessionSecurity),
+    modifiers(&SessionSecurity, &TokenScopes),
     tags(
         (name = "auth", description = "Session login"),
+        (name = "oauth", description = "OAuth 2.0 / OpenID Connect authorization server"),
         (name = "customers", description = "Customers and KYC"),
         (name = "accounts", description = "Accounts"),
         (name = "transactions", description = "Moving money: deposits, withdrawals, transfers, batches, reversals"),
@@ -54,6 +64,53 @@ impl Modify for SessionSecurity {
 Writes must also send the login's csrf_token as X-CSRF-Token.",
             ))),
         );
+    }
+}
+
+/// Adds the bearer scheme and, to every operation open to access tokens, the scope it needs,
+/// from the one table the caller extractor enforces ([`OPERATION_SCOPES`]).
+struct TokenScopes;
+
+impl Modify for TokenScopes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token (RFC 9068 JWT) from POST /oauth/token. It may do what \
+both its scopes and its user's role allow.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+        for (method, path, scope) in OPERATION_SCOPES {
+            let Some(item) = openapi.paths.paths.get_mut(*path) else {
+                continue;
+            };
+            let operation = match *method {
+                "GET" => item.get.as_mut(),
+                "POST" => item.post.as_mut(),
+                "PUT" => item.put.as_mut(),
+                "PATCH" => item.patch.as_mut(),
+                "DELETE" => item.delete.as_mut(),
+                _ => None,
+            };
+            if let Some(operation) = operation {
+                let bearer = SecurityRequirement::new("bearer", [scope.as_str()]);
+                let security = operation.security.get_or_insert_with(Vec::new);
+                if !security.contains(&bearer) {
+                    security.push(bearer);
+                }
+            }
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod customers;
 mod error;
 mod events;
 mod ledger;
+mod oauth;
 mod sessions;
 mod store;
 mod throttle;
@@ -32,7 +33,9 @@ const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a pooled connection before the database counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The PostgreSQL implementation of [`Store`](coffre_app::ports::Store).
+/// The PostgreSQL implementation of [`Store`](coffre_app::ports::Store),
+/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog) and
+/// [`OAuthStore`](coffre_app::ports::OAuthStore).
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -1,13 +1,14 @@
 //! Users and their server-side sessions.
 
 use coffre_app::ports::{PurgeCutoffs, SessionRecord, StoreError, UserRecord};
-use coffre_domain::Username;
+use coffre_domain::{UserId, Username};
 use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use coffre_store_sql::writes::stored_instant;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
+use crate::oauth;
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(
@@ -48,6 +49,21 @@ pub(crate) async fn find_user(
         "SELECT id, username, password_hash, role, customer_id, created_at FROM users WHERE username = $1",
     )
     .bind(username.as_str())
+    .fetch_optional(pool)
+    .await
+    .store_context("failed to read user")?;
+    row.map(UserRecord::try_from).transpose()
+}
+
+/// Finds a user by id.
+pub(crate) async fn find_user_by_id(
+    pool: &PgPool,
+    id: UserId,
+) -> Result<Option<UserRecord>, StoreError> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT id, username, password_hash, role, customer_id, created_at FROM users WHERE id = $1",
+    )
+    .bind(id.0)
     .fetch_optional(pool)
     .await
     .store_context("failed to read user")?;
@@ -132,8 +148,8 @@ pub(crate) async fn delete(pool: &PgPool, token_hash: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// Deletes ended sessions, stale throttle states and expired idempotency records in one
-/// transaction.
+/// Deletes ended sessions, stale throttle states, expired idempotency records and expired
+/// OAuth2 codes, refresh tokens and revocations in one transaction.
 pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await.store_context("failed to begin purge")?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
@@ -156,6 +172,7 @@ pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Resul
         .execute(&mut *tx)
         .await
         .store_context("failed to purge idempotency records")?;
+    let oauth = oauth::purge_expired(&mut tx, cutoffs.now).await?;
     tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected())
+    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected() + oauth)
 }

@@ -2,18 +2,22 @@
 
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{
-    AccountFilter, AuditLog, CurrencyTotals, CustomerFilter, EventFilter, Ledger, LedgerBatch,
-    LedgerOutcome, LiveState, PurgeCutoffs, SessionRecord, StatementFilter, StatementLine, Store,
-    StoreError, ThrottleState, TransactionFilter, UserRecord,
+    AccountFilter, AuditLog, AuthorizationCodeRecord, ClientRecord, CurrencyTotals, CustomerFilter,
+    EventFilter, Ledger, LedgerBatch, LedgerOutcome, LiveState, OAuthStore, PurgeCutoffs,
+    RefreshTokenRecord, RefreshTokenState, Rotation, SessionRecord, StatementFilter, StatementLine,
+    Store, StoreError, ThrottleState, TransactionFilter, UserRecord,
 };
 use coffre_domain::events::{Actor, ChainHead, EventRecord};
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
-use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban, Username};
+use coffre_domain::oauth::ClientId;
+use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban, UserId, Username};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::error::StoreContext;
 use crate::ledger::reads;
-use crate::{PostgresStore, accounts, audit, customers, ledger, sessions, throttle};
+use crate::oauth::refresh;
+use crate::{PostgresStore, accounts, audit, customers, ledger, oauth, sessions, throttle};
 
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -105,6 +109,10 @@ impl Store for PostgresStore {
         username: &Username,
     ) -> Result<Option<UserRecord>, StoreError> {
         sessions::find_user(&self.pool, username).await
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        sessions::find_user_by_id(&self.pool, id).await
     }
 
     async fn insert_session(
@@ -238,5 +246,82 @@ impl AuditLog for PostgresStore {
 
     async fn chain_head(&self) -> Result<ChainHead, StoreError> {
         audit::chain_head(&self.pool).await
+    }
+}
+
+impl OAuthStore for PostgresStore {
+    async fn insert_client(
+        &self,
+        client: &ClientRecord,
+        service_user: Option<&UserRecord>,
+    ) -> Result<(), StoreError> {
+        oauth::insert_client(&self.pool, client, service_user).await
+    }
+
+    async fn find_client(&self, id: ClientId) -> Result<Option<ClientRecord>, StoreError> {
+        oauth::find_client(&self.pool, id).await
+    }
+
+    async fn insert_authorization_code(
+        &self,
+        code: &AuthorizationCodeRecord,
+    ) -> Result<(), StoreError> {
+        oauth::insert_code(&self.pool, code).await
+    }
+
+    async fn take_authorization_code(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
+        oauth::take_code(&self.pool, code_hash, now).await
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError> {
+        refresh::insert(&self.pool, token).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next: &RefreshTokenRecord,
+        now: OffsetDateTime,
+    ) -> Result<Rotation, StoreError> {
+        refresh::rotate(&self.pool, presented_hash, next, now).await
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        refresh::find(&self.pool, token_hash).await
+    }
+
+    async fn revoke_refresh_family(
+        &self,
+        family_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        refresh::revoke_family(&self.pool, family_id, now).await
+    }
+
+    async fn revoke_user_refresh_families(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        refresh::revoke_user_families(&self.pool, user_id, now).await
+    }
+
+    async fn revoke_access_token(
+        &self,
+        jti: Uuid,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        oauth::revoke_access_token(&self.pool, jti, expires_at).await
+    }
+
+    async fn access_token_revoked(&self, jti: Uuid) -> Result<bool, StoreError> {
+        oauth::access_token_revoked(&self.pool, jti).await
     }
 }

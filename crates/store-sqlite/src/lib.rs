@@ -16,6 +16,7 @@ mod instants;
 mod ledger;
 mod ledger_reads;
 mod ledger_write;
+mod oauth;
 mod sessions;
 mod store;
 mod throttle;
@@ -36,7 +37,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CONNECTIONS: u32 = 4;
 
 /// The SQLite implementation of [`Store`](coffre_app::ports::Store),
-/// [`Ledger`](coffre_app::ports::Ledger) and [`AuditLog`](coffre_app::ports::AuditLog).
+/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog) and
+/// [`OAuthStore`](coffre_app::ports::OAuthStore).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Exactly one connection: every write transaction goes through it.

@@ -1,13 +1,14 @@
 //! Users and their server-side sessions.
 
 use coffre_app::ports::{PurgeCutoffs, SessionRecord, StoreError, UserRecord};
-use coffre_domain::Username;
+use coffre_domain::{UserId, Username};
 use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
 use crate::instants::instant_text;
+use crate::oauth;
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(
@@ -47,6 +48,21 @@ pub(crate) async fn find_user(
         "SELECT id, username, password_hash, role, customer_id, created_at FROM users WHERE username = ?",
     )
     .bind(username.as_str())
+    .fetch_optional(read)
+    .await
+    .store_context("failed to read user")?;
+    row.map(UserRecord::try_from).transpose()
+}
+
+/// Finds a user by id.
+pub(crate) async fn find_user_by_id(
+    read: &SqlitePool,
+    id: UserId,
+) -> Result<Option<UserRecord>, StoreError> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT id, username, password_hash, role, customer_id, created_at FROM users WHERE id = ?",
+    )
+    .bind(id.0)
     .fetch_optional(read)
     .await
     .store_context("failed to read user")?;
@@ -131,8 +147,8 @@ pub(crate) async fn delete(write: &SqlitePool, token_hash: &str) -> Result<(), S
     Ok(())
 }
 
-/// Deletes ended sessions, stale throttle states and expired idempotency records in one
-/// transaction. Instants are stored
+/// Deletes ended sessions, stale throttle states, expired idempotency records and expired
+/// OAuth2 codes, refresh tokens and revocations in one transaction. Instants are stored
 /// as fixed-width UTC text, so comparing the text compares the times.
 pub(crate) async fn purge_expired(
     write: &SqlitePool,
@@ -162,6 +178,7 @@ pub(crate) async fn purge_expired(
         .execute(&mut *tx)
         .await
         .store_context("failed to purge idempotency keys")?;
+    let oauth = oauth::purge_expired(&mut tx, cutoffs.now).await?;
     tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected())
+    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected() + oauth)
 }

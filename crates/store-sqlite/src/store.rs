@@ -2,17 +2,23 @@
 
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{
-    AccountFilter, AuditLog, CurrencyTotals, CustomerFilter, EventFilter, Ledger, LedgerBatch,
-    LedgerOutcome, LiveState, PurgeCutoffs, SessionRecord, StatementFilter, StatementLine, Store,
-    StoreError, ThrottleState, TransactionFilter, UserRecord,
+    AccountFilter, AuditLog, AuthorizationCodeRecord, ClientRecord, CurrencyTotals, CustomerFilter,
+    EventFilter, Ledger, LedgerBatch, LedgerOutcome, LiveState, OAuthStore, PurgeCutoffs,
+    RefreshTokenRecord, RefreshTokenState, Rotation, SessionRecord, StatementFilter, StatementLine,
+    Store, StoreError, ThrottleState, TransactionFilter, UserRecord,
 };
 use coffre_domain::events::{Actor, ChainHead, EventRecord};
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
-use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban, Username};
+use coffre_domain::oauth::ClientId;
+use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban, UserId, Username};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::error::StoreContext;
-use crate::{SqliteStore, accounts, audit, customers, ledger, ledger_reads, sessions, throttle};
+use crate::oauth::refresh;
+use crate::{
+    SqliteStore, accounts, audit, customers, ledger, ledger_reads, oauth, sessions, throttle,
+};
 
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -104,6 +110,10 @@ impl Store for SqliteStore {
         username: &Username,
     ) -> Result<Option<UserRecord>, StoreError> {
         sessions::find_user(&self.read, username).await
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        sessions::find_user_by_id(&self.read, id).await
     }
 
     async fn insert_session(
@@ -237,5 +247,82 @@ impl AuditLog for SqliteStore {
 
     async fn chain_head(&self) -> Result<ChainHead, StoreError> {
         audit::chain_head(&self.read).await
+    }
+}
+
+impl OAuthStore for SqliteStore {
+    async fn insert_client(
+        &self,
+        client: &ClientRecord,
+        service_user: Option<&UserRecord>,
+    ) -> Result<(), StoreError> {
+        oauth::insert_client(&self.write, client, service_user).await
+    }
+
+    async fn find_client(&self, id: ClientId) -> Result<Option<ClientRecord>, StoreError> {
+        oauth::find_client(&self.read, id).await
+    }
+
+    async fn insert_authorization_code(
+        &self,
+        code: &AuthorizationCodeRecord,
+    ) -> Result<(), StoreError> {
+        oauth::insert_code(&self.write, code).await
+    }
+
+    async fn take_authorization_code(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
+        oauth::take_code(&self.write, code_hash, now).await
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError> {
+        refresh::insert(&self.write, token).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next: &RefreshTokenRecord,
+        now: OffsetDateTime,
+    ) -> Result<Rotation, StoreError> {
+        refresh::rotate(&self.write, presented_hash, next, now).await
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        refresh::find(&self.read, token_hash).await
+    }
+
+    async fn revoke_refresh_family(
+        &self,
+        family_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        refresh::revoke_family(&self.write, family_id, now).await
+    }
+
+    async fn revoke_user_refresh_families(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        refresh::revoke_user_families(&self.write, user_id, now).await
+    }
+
+    async fn revoke_access_token(
+        &self,
+        jti: Uuid,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        oauth::revoke_access_token(&self.write, jti, expires_at).await
+    }
+
+    async fn access_token_revoked(&self, jti: Uuid) -> Result<bool, StoreError> {
+        oauth::access_token_revoked(&self.read, jti).await
     }
 }

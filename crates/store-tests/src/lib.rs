@@ -83,6 +83,15 @@ macro_rules! contract_tests {
             the_event_chain_verifies,
             the_trial_balance_is_zero,
             concurrent_transfers_keep_the_books_balanced,
+            oauth_clients_round_trip_with_their_service_user,
+            a_client_whose_service_user_is_refused_is_not_stored,
+            an_authorization_code_is_taken_once_and_never_after_it_expires,
+            a_refresh_token_rotates_and_its_replay_revokes_the_family,
+            unknown_expired_and_revoked_refresh_tokens_are_invalid,
+            concurrent_rotations_of_one_refresh_token_rotate_it_once,
+            revoking_a_user_s_refresh_families_spares_other_users,
+            access_token_revocation_is_idempotent,
+            expired_oauth_grants_are_purged_and_live_ones_kept,
         );
     };
     (@each $fresh_store:path; $($test:ident),* $(,)?) => {

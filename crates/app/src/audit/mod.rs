@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::ports::{Clock, EventFilter, PasswordHasher, Storage};
+use crate::principal::Credential;
 use crate::{AppError, Principal, Service};
 use coffre_domain::Currency;
 use coffre_domain::events::EventRecord;
@@ -28,6 +29,7 @@ pub fn system_auditor() -> Principal {
         user_id: UserId(Uuid::nil()),
         role: Role::Auditor,
         customer_id: None,
+        credential: Credential::Internal,
     }
 }
 

@@ -11,6 +11,8 @@
 
 mod audit;
 mod ledger;
+mod oauth;
+mod tokens;
 
 use std::future::Future;
 
@@ -28,6 +30,11 @@ pub use ledger::{
     BatchResults, IdempotencyClaim, Ledger, LedgerBatch, LedgerOutcome, Respond, StatementFilter,
     StatementLine, StoredResponse, TransactionFilter,
 };
+pub use oauth::{
+    AuthorizationCodeRecord, ClientRecord, OAuthStore, RefreshTokenRecord, RefreshTokenState,
+    Rotation,
+};
+pub use tokens::{AccessClaims, IdClaims, TokenRejected, TokenSigner};
 
 /// Which uniqueness rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +223,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         username: &Username,
     ) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
 
+    /// Finds a user by id.
+    fn find_user(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
+
     /// Stores a new session and deletes the one it replaces, if any (session id rotation).
     fn insert_session(
         &self,
@@ -263,7 +276,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Deletes what can no longer be used: sessions past their absolute expiry or idle since
     /// before `cutoffs.idle_since`, throttle states whose window started before
     /// `cutoffs.window_started` and that lock nothing out at `cutoffs.now`, and idempotency
-    /// records that expired at or before `cutoffs.now`. Returns how many rows went.
+    /// records, authorization codes, refresh tokens and revoked access-token ids that expired
+    /// at or before `cutoffs.now` (a used refresh token stays until it expires, so that its
+    /// replay is still detected). Returns how many rows went.
     fn purge_expired(
         &self,
         cutoffs: PurgeCutoffs,
@@ -320,8 +335,9 @@ impl Clock for SystemClock {
     }
 }
 
-/// Everything a store adapter provides: the foundation's [`Store`], the [`Ledger`] and the
-/// [`AuditLog`]. The use cases and the HTTP layer are generic over this one bound.
-pub trait Storage: Store + Ledger + AuditLog {}
+/// Everything a store adapter provides: the foundation's [`Store`], the [`Ledger`], the
+/// [`AuditLog`] and the [`OAuthStore`]. The use cases and the HTTP layer are generic over this
+/// one bound.
+pub trait Storage: Store + Ledger + AuditLog + OAuthStore {}
 
-impl<T: Store + Ledger + AuditLog> Storage for T {}
+impl<T: Store + Ledger + AuditLog + OAuthStore> Storage for T {}

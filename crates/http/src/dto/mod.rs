@@ -8,6 +8,7 @@ pub mod auth;
 pub mod customer;
 pub mod hold;
 pub mod money;
+pub mod oauth;
 pub mod page;
 pub mod statement;
 pub mod timestamp;

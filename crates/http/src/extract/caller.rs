@@ -1,10 +1,10 @@
-//! Resolving the caller from the session cookie, and enforcing CSRF on cookie-authenticated
-//! writes.
+//! Resolving the caller: from an `Authorization: Bearer` access token (checked against the
+//! route's required scope), or from the session cookie (with CSRF enforced on writes).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use coffre_app::Principal;
@@ -13,6 +13,7 @@ use coffre_app::ports::{Clock, Storage};
 use coffre_domain::UserId;
 
 use crate::error::ApiError;
+use crate::scopes::required_scope;
 use crate::state::AppState;
 
 /// The header that carries the CSRF token on cookie-authenticated writes.
@@ -75,6 +76,13 @@ pub(crate) fn client_ip(parts: &Parts, trusted_proxies: &[IpAddr]) -> Option<IpA
     )
 }
 
+/// Names the caller for the access log.
+fn record_user(parts: &Parts, principal: &Principal) {
+    if let Some(slot) = parts.extensions.get::<UserSlot>() {
+        let _ = slot.0.set(principal.user_id);
+    }
+}
+
 fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -97,10 +105,54 @@ impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for Session {
                 ));
             }
         }
-        if let Some(slot) = parts.extensions.get::<UserSlot>() {
-            let _ = slot.0.set(session.principal.user_id);
-        }
+        record_user(parts, &session.principal);
         Ok(Session(session))
+    }
+}
+
+/// The access token of an `Authorization: Bearer` header (RFC 6750 §2.1); `Ok(None)` when the
+/// request has no `Authorization` header, an error when it has one that is not a bearer token.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty());
+    match token {
+        Some(token) => Ok(Some(token)),
+        None => Err(ApiError::invalid_token()),
+    }
+}
+
+/// The caller behind a bearer token, if the token may be used on this route: a token without
+/// the route's scope is refused with 403 `insufficient_scope` (RFC 6750 §3.1).
+async fn bearer_caller<S: Storage, C: Clock>(
+    parts: &Parts,
+    state: &AppState<S, C>,
+    token: &str,
+) -> Result<Principal, ApiError> {
+    let principal =
+        state
+            .service
+            .authenticate_bearer(token)
+            .await
+            .map_err(|error| match error {
+                coffre_app::AppError::Unauthenticated => ApiError::invalid_token(),
+                other => ApiError::from(other),
+            })?;
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or("", MatchedPath::as_str);
+    match required_scope(&parts.method, route) {
+        Some(scope) if principal.has_scope(scope) => Ok(principal),
+        Some(scope) => Err(ApiError::insufficient_scope(Some(scope))),
+        None => Err(ApiError::insufficient_scope(None)),
     }
 }
 
@@ -111,22 +163,27 @@ impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for Caller {
         parts: &mut Parts,
         state: &AppState<S, C>,
     ) -> Result<Self, Self::Rejection> {
-        let Session(session) = Session::from_request_parts(parts, state).await?;
-        Ok(Caller(session.principal))
+        let principal = match bearer_token(&parts.headers)? {
+            Some(token) => bearer_caller(parts, state, token).await?,
+            None => Session::from_request_parts(parts, state).await?.0.principal,
+        };
+        record_user(parts, &principal);
+        Ok(Caller(principal))
     }
 }
 
 impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for MaybeCaller {
     type Rejection = ApiError;
 
-    /// Anonymous when no session cookie is sent; a sent cookie must be valid (and, on writes,
-    /// come with its CSRF token), so a stale session never silently downgrades a teller's
-    /// request to an anonymous one.
+    /// Anonymous when neither a token nor a session cookie is sent; a sent one must be valid
+    /// (a cookie, on writes, with its CSRF token), so a stale credential never silently
+    /// downgrades a teller's request to an anonymous one.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState<S, C>,
     ) -> Result<Self, Self::Rejection> {
-        if cookie(&parts.headers, state.session_cookie_name()).is_none() {
+        let has_token = parts.headers.contains_key(header::AUTHORIZATION);
+        if !has_token && cookie(&parts.headers, state.session_cookie_name()).is_none() {
             return Ok(MaybeCaller(None));
         }
         let Caller(principal) = Caller::from_request_parts(parts, state).await?;

@@ -11,6 +11,11 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, PROBLEM_JSON};
 
+/// Marks an error response whose shape another protocol fixes (RFC 6749's `{error,
+/// error_description}`): the fallback leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct ProtocolError;
+
 /// Replaces any error response that is not already a problem document.
 pub async fn problem_fallback(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
@@ -19,7 +24,8 @@ pub async fn problem_fallback(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    let deliberate = is_problem || response.extensions().get::<ProtocolError>().is_some();
+    if !(status.is_client_error() || status.is_server_error()) || deliberate {
         return response;
     }
     let allow = response.headers().get(header::ALLOW).cloned();

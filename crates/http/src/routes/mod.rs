@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod holds;
+pub mod oauth;
 pub mod ops;
 pub mod statements;
 pub mod transactions;

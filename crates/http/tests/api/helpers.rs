@@ -1,15 +1,19 @@
 //! `spawn_app()` and one helper per endpoint (zero2prod's `tests/api/helpers.rs` pattern).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
+use coffre_app::oauth::OAuthPolicy;
 use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::{Clock, Storage, SystemClock};
 use coffre_app::throttle::ThrottlePolicy;
 use coffre_app::{BankIdentity, Service, ServiceConfig};
+use coffre_domain::oauth::{ClientType, GrantType, NewClient, Scopes};
 use coffre_domain::{Bic, Role};
 use coffre_http::{AppState, HttpSettings};
+use coffre_jose::{JwtSigner, KeyRing};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -53,8 +57,71 @@ pub(crate) struct TestApp {
     pub(crate) address: SocketAddr,
     pub(crate) database_url: String,
     pub(crate) engine: Engine,
+    /// The OAuth clients every test app starts with (see [`CLIENTS`]): name → (id, secret).
+    pub(crate) clients: BTreeMap<&'static str, (String, Option<String>)>,
+    /// The signing keys' directory.
+    pub(crate) keys: Arc<KeyRing>,
     _guard: Option<tempfile::TempDir>,
+    _keys_dir: tempfile::TempDir,
 }
+
+/// An OAuth client every test app registers.
+pub(crate) struct TestClient {
+    pub(crate) name: &'static str,
+    pub(crate) client_type: ClientType,
+    pub(crate) grants: &'static [GrantType],
+    pub(crate) scopes: &'static str,
+    pub(crate) first_party: bool,
+    pub(crate) role: Option<Role>,
+}
+
+/// The OAuth clients every test app registers.
+pub(crate) const CLIENTS: &[TestClient] = &[
+    TestClient {
+        name: "first-party",
+        client_type: ClientType::Confidential,
+        grants: &[GrantType::Password, GrantType::RefreshToken],
+        scopes: "openid profile accounts:read accounts:write transactions:read transactions:write \
+customers:read customers:write audit:read admin",
+        first_party: true,
+        role: None,
+    },
+    TestClient {
+        name: "reader",
+        client_type: ClientType::Confidential,
+        grants: &[GrantType::Password, GrantType::RefreshToken],
+        scopes: "accounts:read",
+        first_party: true,
+        role: None,
+    },
+    TestClient {
+        name: "web-app",
+        client_type: ClientType::Public,
+        grants: &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: "openid profile accounts:read transactions:read",
+        first_party: false,
+        role: None,
+    },
+    TestClient {
+        name: "third-party",
+        client_type: ClientType::Confidential,
+        grants: &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: "openid accounts:read",
+        first_party: false,
+        role: None,
+    },
+    TestClient {
+        name: "service",
+        client_type: ClientType::Confidential,
+        grants: &[GrantType::ClientCredentials],
+        scopes: "audit:read accounts:read",
+        first_party: false,
+        role: Some(Role::Auditor),
+    },
+];
+
+/// The redirect URI of the test apps' authorization-code clients.
+pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
 /// A client with its own cookie jar and, once logged in, its CSRF token.
 pub(crate) struct UserClient {
@@ -64,7 +131,7 @@ pub(crate) struct UserClient {
     pub(crate) user: Value,
 }
 
-pub(crate) fn test_config() -> anyhow::Result<ServiceConfig> {
+pub(crate) fn test_config(issuer: &str) -> anyhow::Result<ServiceConfig> {
     let lockout = time::Duration::minutes(15);
     Ok(ServiceConfig {
         bank: BankIdentity {
@@ -85,6 +152,13 @@ pub(crate) fn test_config() -> anyhow::Result<ServiceConfig> {
             lockout,
         },
         ledger: coffre_domain::ledger::LedgerPolicy::default(),
+        oauth: OAuthPolicy {
+            issuer: issuer.to_owned(),
+            audience: format!("{issuer}/v1"),
+            access_token_ttl: time::Duration::minutes(15),
+            refresh_token_ttl: time::Duration::days(30),
+            code_ttl: time::Duration::seconds(60),
+        },
     })
 }
 
@@ -156,9 +230,25 @@ async fn start<S: Storage, C: Clock>(
     engine: Engine,
     guard: Option<tempfile::TempDir>,
 ) -> anyhow::Result<TestApp> {
-    let service = Service::new(store, Argon2Hasher::new(), clock, test_config()?)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Bound first: the address is the issuer the tokens name.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let issuer = format!("http://{address}");
+    let keys_dir = tempfile::tempdir()?;
+    let keys = Arc::new(KeyRing::load_or_create(
+        keys_dir.path(),
+        time::Duration::minutes(15),
+    )?);
+    let signer = JwtSigner::new(Arc::clone(&keys), issuer.clone(), format!("{issuer}/v1"));
+    let service = Service::new(
+        store,
+        Argon2Hasher::new(),
+        clock,
+        Arc::new(signer),
+        test_config(&issuer)?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     for (name, role) in [
         (TELLER, Role::Teller),
         (ADMIN, Role::Admin),
@@ -169,16 +259,43 @@ async fn start<S: Storage, C: Clock>(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    let mut clients = BTreeMap::new();
+    for client in CLIENTS {
+        let registration = NewClient {
+            name: client.name.to_owned(),
+            client_type: client.client_type,
+            redirect_uris: if client.grants.contains(&GrantType::AuthorizationCode) {
+                vec![REDIRECT_URI.to_owned()]
+            } else {
+                Vec::new()
+            },
+            grants: client.grants.to_vec(),
+            scopes: Scopes::parse(client.scopes).map_err(|e| anyhow::anyhow!("{e}"))?,
+            first_party: client.first_party,
+        };
+        let registered = service
+            .register_client(registration, client.role)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        clients.insert(
+            client.name,
+            (
+                registered.client_id.to_string(),
+                registered.client_secret.map(|secret| secret.0),
+            ),
+        );
+    }
     let metrics = coffre_http::metrics_recorder::install()?;
     let router = coffre_http::router(AppState::new(service, settings, metrics));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
     tokio::spawn(coffre_http::serve(listener, router, std::future::pending()));
     Ok(TestApp {
         address,
         database_url,
         engine,
+        clients,
+        keys,
         _guard: guard,
+        _keys_dir: keys_dir,
     })
 }
 

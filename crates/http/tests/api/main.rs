@@ -12,6 +12,8 @@ mod concurrency;
 mod customers;
 mod errors;
 mod holds;
+mod oauth;
+mod oauth_support;
 mod operations;
 mod statements;
 mod transaction_batches;

@@ -141,6 +141,35 @@ async fn openapi_is_3_1_and_documents_exactly_the_routes_served() -> anyhow::Res
     Ok(())
 }
 
+#[test]
+fn every_api_operation_declares_the_scope_an_access_token_needs() -> anyhow::Result<()> {
+    let document: Value = serde_json::from_str(&coffre_http::openapi::document_json())?;
+    let mut undeclared = Vec::new();
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let scopes: Vec<&Value> = operation["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|requirement| requirement.get("bearer"))
+                .collect();
+            let declared = matches!(scopes.as_slice(), [list] if list.as_array().is_some_and(|l| l.len() == 1));
+            if !declared {
+                undeclared.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert_eq!(
+        undeclared,
+        Vec::<String>::new(),
+        "operations without a bearer scope"
+    );
+    Ok(())
+}
+
 async fn over_tls_cookies_are_secure_and_host_prefixed_and_hsts_is_sent(
     app: TestApp,
 ) -> anyhow::Result<()> {

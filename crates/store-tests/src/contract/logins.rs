@@ -2,7 +2,7 @@
 
 use anyhow::ensure;
 use coffre_app::ports::{PurgeCutoffs, SessionRecord, Store, ThrottleState, UserRecord};
-use coffre_domain::{Role, Username};
+use coffre_domain::{Role, UserId, Username};
 use time::{Duration, OffsetDateTime};
 
 use super::fixtures;
@@ -13,10 +13,13 @@ pub async fn ping_answers<S: Store>(store: &S) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A staff user round-trips; an unknown username is `None`.
+/// A staff user round-trips, found by username and by id; an unknown username or id is
+/// `None`.
 pub async fn a_staff_user_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
     let user = fixtures::staff_user("auditor.one", Role::Auditor)?;
     store.insert_user(&user).await?;
+    assert_eq!(store.find_user(user.id).await?, Some(user.clone()));
+    assert_eq!(store.find_user(UserId(uuid::Uuid::now_v7())).await?, None);
     assert_eq!(
         store.find_user_by_username(&user.username).await?,
         Some(user)

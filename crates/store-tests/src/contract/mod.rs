@@ -13,6 +13,7 @@ mod customers;
 pub mod fixtures;
 mod ledger;
 mod logins;
+mod oauth;
 
 pub use accounts::*;
 pub use audit::*;
@@ -20,3 +21,4 @@ pub use concurrency::*;
 pub use customers::*;
 pub use ledger::*;
 pub use logins::*;
+pub use oauth::*;

@@ -1,5 +1,6 @@
 //! Session authentication: login with throttling, session lookup with idle and absolute
-//! expiry, CSRF tokens, logout, and staff user creation.
+//! expiry, CSRF tokens and logout; checking credentials (`credentials`) and creating staff
+//! users (`staff`).
 //!
 //! Session and CSRF tokens are 256-bit random values. Only their SHA-256 is stored, so a copy
 //! of the database does not let anyone log in. A fresh session id is issued at every login and
@@ -9,16 +10,18 @@ use std::net::IpAddr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use coffre_domain::{Password, Role, UserId, Username};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::ports::{Clock, PasswordHasher, PurgeCutoffs, SessionRecord, Storage, UserRecord};
-use crate::throttle::ThrottlePolicy;
+use crate::principal::Credential;
 use crate::{AppError, Principal, Service};
+
+mod credentials;
+pub(crate) use credentials::address_key;
+mod staff;
 
 /// Session activity is written back at most this often, not on every request.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
@@ -88,13 +91,13 @@ impl AuthenticatedSession {
 }
 
 /// 32 random bytes, URL-safe base64.
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -106,92 +109,26 @@ fn principal_of(user: &UserRecord) -> Principal {
         user_id: user.id,
         role: user.role,
         customer_id: user.customer_id,
+        credential: Credential::Session,
     }
 }
 
 impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
-    /// Logs a user in. Unknown user and wrong password are the same 401 and take the same time;
-    /// an account or an IP address over its allowance of attempts gets 429 until its lockout
-    /// ends, whatever the password. Attempts are counted before the password is checked (see
-    /// `throttle`), so parallel guesses cannot exceed the allowance.
+    /// Logs a user in with a session: checks the credentials (throttled, see
+    /// [`Service::verify_credentials`]) and opens a fresh session.
     pub async fn login(&self, attempt: Login) -> Result<LoginOutcome, AppError> {
-        let now = self.clock.now();
-        // A string that is not a valid username names no account: it only counts against the
-        // client's address (and never reaches the database as a key or a lookup).
-        let username = Username::parse(&attempt.username).ok();
-        let keys = self.throttle_keys(username.as_ref(), attempt.client_ip);
-        self.reserve_attempt(&keys, now).await?;
-        let user = match &username {
-            Some(username) => self.store.find_user_by_username(username).await?,
-            None => None,
-        };
-        let hash = user
-            .as_ref()
-            .map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
-        let password_ok = self
-            .hasher
-            .verify(&attempt.password, hash)
-            .await
-            .map_err(AppError::from_hasher)?;
-        let Some(user) = user.filter(|_| password_ok) else {
-            // The reservation stays: it was a failure.
-            tracing::warn!(event = "login_failed", "login failed");
-            return Err(AppError::Unauthenticated);
-        };
-        self.store.clear_throttle(&user_key(&user.username)).await?;
-        let (ip_key, _) = &keys[0];
-        self.store
-            .update_throttle(ip_key, move |state| ThrottlePolicy::refund(state, now))
+        let user = self
+            .verify_credentials(&attempt.username, &attempt.password, attempt.client_ip)
             .await?;
         let outcome = self
-            .open_session(&user, attempt.previous_session_token.as_deref(), now)
+            .open_session(
+                &user,
+                attempt.previous_session_token.as_deref(),
+                self.clock.now(),
+            )
             .await?;
         tracing::info!(event = "login_succeeded", user_id = %user.id, "login succeeded");
         Ok(outcome)
-    }
-
-    /// The throttle keys of a login attempt and their policies: the account, when the
-    /// username is a valid one, and the client address.
-    fn throttle_keys(
-        &self,
-        username: Option<&Username>,
-        client_ip: Option<IpAddr>,
-    ) -> Vec<(String, ThrottlePolicy)> {
-        let mut keys = vec![(address_key(client_ip), self.config.ip_throttle)];
-        if let Some(username) = username {
-            keys.push((user_key(username), self.config.user_throttle));
-        }
-        keys
-    }
-
-    /// Counts this attempt against every key before the password is checked; refuses it if
-    /// any key is (or thereby becomes) locked out.
-    async fn reserve_attempt(
-        &self,
-        keys: &[(String, ThrottlePolicy)],
-        now: OffsetDateTime,
-    ) -> Result<(), AppError> {
-        let mut retry_at = None;
-        for (key, policy) in keys {
-            let policy = *policy;
-            let state = self
-                .store
-                .update_throttle(key, move |state| policy.reserve(state, now))
-                .await?;
-            retry_at = retry_at.max(ThrottlePolicy::locked_until(Some(&state), now));
-        }
-        match retry_at {
-            Some(retry_at) => {
-                tracing::warn!(
-                    event = "login_throttled",
-                    "login refused: too many attempts"
-                );
-                Err(AppError::RateLimited {
-                    retry_after: retry_at - now,
-                })
-            }
-            None => Ok(()),
-        }
     }
 
     async fn open_session(
@@ -249,9 +186,13 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         })
     }
 
-    /// Ends a session on the server.
+    /// Ends a session on the server, and revokes the user's refresh-token families.
     pub async fn logout(&self, session: &AuthenticatedSession) -> Result<(), AppError> {
         self.store.delete_session(&session.token_hash).await?;
+        // Logging out ends what the user granted to applications too.
+        self.store
+            .revoke_user_refresh_families(session.principal.user_id, self.clock.now())
+            .await?;
         tracing::info!(event = "logout", user_id = %session.principal.user_id, "logged out");
         Ok(())
     }
@@ -279,57 +220,6 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         }
         Ok(purged)
     }
-
-    /// Creates a staff user (`teller`, `admin`, `auditor`). Customers sign up instead.
-    pub async fn create_staff_user(
-        &self,
-        username: &str,
-        role: Role,
-        password: &str,
-    ) -> Result<UserId, AppError> {
-        if role == Role::Customer {
-            return Err(AppError::invalid(
-                "role",
-                "customers sign up through POST /v1/customers",
-            ));
-        }
-        let username = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
-        let password = Password::parse(password).map_err(|e| AppError::invalid("password", e))?;
-        let password_hash = self
-            .hasher
-            .hash(password.expose())
-            .await
-            .map_err(AppError::from_hasher)?;
-        let user = UserRecord {
-            id: UserId(Uuid::now_v7()),
-            username,
-            password_hash,
-            role,
-            customer_id: None,
-            created_at: self.clock.now(),
-        };
-        self.store.insert_user(&user).await?;
-        tracing::info!(user_id = %user.id, role = role.as_str(), "staff user created");
-        Ok(user.id)
-    }
-}
-
-/// The throttle key of a client address. An IPv6 client usually holds a whole /64 and can
-/// change address within it at will, so the /64 is what is counted.
-fn address_key(client_ip: Option<IpAddr>) -> String {
-    match client_ip {
-        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        None => "ip:unknown".to_owned(),
-    }
-}
-
-/// The throttle key of an account.
-fn user_key(username: &Username) -> String {
-    format!("user:{}", username.as_str())
 }
 
 #[cfg(test)]
@@ -342,28 +232,5 @@ mod tests {
         let b = random_token();
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn ipv6_clients_are_counted_by_their_64_bit_prefix() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1"
-            .parse()
-            .unwrap_or(IpAddr::from([0u8; 16]));
-        let b: IpAddr = "2001:db8:1:2:ffff::9"
-            .parse()
-            .unwrap_or(IpAddr::from([0u8; 16]));
-        assert_eq!(address_key(Some(a)), "ip:2001:db8:1:2::/64");
-        assert_eq!(address_key(Some(a)), address_key(Some(b)));
-        assert_eq!(
-            address_key(Some(IpAddr::from([192, 0, 2, 1]))),
-            "ip:192.0.2.1"
-        );
-    }
-
-    #[test]
-    fn the_username_key_is_case_insensitive() -> Result<(), coffre_domain::UserError> {
-        let username = Username::parse(" Alice@Example.org")?;
-        assert_eq!(user_key(&username), "user:alice@example.org");
-        Ok(())
     }
 }

@@ -1,0 +1,143 @@
+//! Checking a username and password, with brute-force throttling per account and per client
+//! address: the one way every login path (session, password grant, authorization page) checks
+//! credentials.
+
+use std::net::IpAddr;
+
+use coffre_domain::Username;
+use time::OffsetDateTime;
+
+use crate::ports::{Clock, PasswordHasher, Storage, UserRecord};
+use crate::throttle::ThrottlePolicy;
+use crate::{AppError, Service};
+
+impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+    /// Checks a username and password. Unknown user and wrong password are the same 401 and
+    /// take the same time; an account or an IP address over its allowance of attempts gets 429
+    /// until its lockout ends, whatever the password. Attempts are counted before the password
+    /// is checked (see `throttle`), so parallel guesses cannot exceed the allowance.
+    pub async fn verify_credentials(
+        &self,
+        username: &str,
+        password: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<UserRecord, AppError> {
+        let now = self.clock.now();
+        // A string that is not a valid username names no account: it only counts against the
+        // client's address (and never reaches the database as a key or a lookup).
+        let username = Username::parse(username).ok();
+        let keys = self.throttle_keys(username.as_ref(), client_ip);
+        self.reserve_attempt(&keys, now).await?;
+        let user = match &username {
+            Some(username) => self.store.find_user_by_username(username).await?,
+            None => None,
+        };
+        let hash = user
+            .as_ref()
+            .map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let password_ok = self
+            .hasher
+            .verify(password, hash)
+            .await
+            .map_err(AppError::from_hasher)?;
+        let Some(user) = user.filter(|_| password_ok) else {
+            // The reservation stays: it was a failure.
+            tracing::warn!(event = "login_failed", "login failed");
+            return Err(AppError::Unauthenticated);
+        };
+        self.store.clear_throttle(&user_key(&user.username)).await?;
+        let (ip_key, _) = &keys[0];
+        self.store
+            .update_throttle(ip_key, move |state| ThrottlePolicy::refund(state, now))
+            .await?;
+        Ok(user)
+    }
+
+    /// The throttle keys of a login attempt and their policies: the account, when the
+    /// username is a valid one, and the client address.
+    fn throttle_keys(
+        &self,
+        username: Option<&Username>,
+        client_ip: Option<IpAddr>,
+    ) -> Vec<(String, ThrottlePolicy)> {
+        let mut keys = vec![(address_key(client_ip), self.config.ip_throttle)];
+        if let Some(username) = username {
+            keys.push((user_key(username), self.config.user_throttle));
+        }
+        keys
+    }
+
+    /// Counts this attempt against each key in turn before the password is checked, and
+    /// refuses it at the first key that is (or thereby becomes) locked out. The keys after
+    /// that one are left alone: an attempt refused for its address must not use up the
+    /// account's allowance too.
+    pub(crate) async fn reserve_attempt(
+        &self,
+        keys: &[(String, ThrottlePolicy)],
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        for (key, policy) in keys {
+            let policy = *policy;
+            let state = self
+                .store
+                .update_throttle(key, move |state| policy.reserve(state, now))
+                .await?;
+            if let Some(retry_at) = ThrottlePolicy::locked_until(Some(&state), now) {
+                tracing::warn!(
+                    event = "login_throttled",
+                    "login refused: too many attempts"
+                );
+                return Err(AppError::RateLimited {
+                    retry_after: retry_at - now,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The throttle key of a client address. An IPv6 client usually holds a whole /64 and can
+/// change address within it at will, so the /64 is what is counted.
+pub(crate) fn address_key(client_ip: Option<IpAddr>) -> String {
+    match client_ip {
+        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "ip:unknown".to_owned(),
+    }
+}
+
+/// The throttle key of an account.
+fn user_key(username: &Username) -> String {
+    format!("user:{}", username.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_bit_prefix() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or(IpAddr::from([0u8; 16]));
+        let b: IpAddr = "2001:db8:1:2:ffff::9"
+            .parse()
+            .unwrap_or(IpAddr::from([0u8; 16]));
+        assert_eq!(address_key(Some(a)), "ip:2001:db8:1:2::/64");
+        assert_eq!(address_key(Some(a)), address_key(Some(b)));
+        assert_eq!(
+            address_key(Some(IpAddr::from([192, 0, 2, 1]))),
+            "ip:192.0.2.1"
+        );
+    }
+
+    #[test]
+    fn the_username_key_is_case_insensitive() -> Result<(), coffre_domain::UserError> {
+        let username = Username::parse(" Alice@Example.org")?;
+        assert_eq!(user_key(&username), "user:alice@example.org");
+        Ok(())
+    }
+}

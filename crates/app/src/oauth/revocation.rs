@@ -1,0 +1,102 @@
+//! Token revocation (RFC 7009) and introspection (RFC 7662).
+
+use coffre_domain::oauth::ClientType;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{ClientCredentials, OAuthError};
+use crate::Service;
+use crate::auth::sha256_hex;
+use crate::ports::{AccessClaims, Clock, PasswordHasher, RefreshTokenState, Storage};
+
+/// What introspection tells a resource server about a token. Anything not active is exactly
+/// `{"active": false}`: no hint about why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Introspection {
+    /// Unknown, expired, revoked, used, or not Coffre's.
+    Inactive,
+    /// A live access token.
+    AccessToken(AccessClaims),
+    /// A live refresh token.
+    RefreshToken(RefreshTokenState),
+}
+
+impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+    /// `POST /oauth/revoke`: revokes an access token (its id, until it expires) or a refresh
+    /// token (its whole family) that was issued to the calling client. Unknown tokens, and tokens
+    /// of other clients, change nothing and still succeed (RFC 7009 §2.2), so the endpoint tells
+    /// nobody whether a token exists.
+    pub async fn revoke(
+        &self,
+        credentials: &ClientCredentials,
+        token: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<(), OAuthError> {
+        let client = self
+            .authenticate_client(credentials, client_ip)
+            .await?
+            .client;
+        let now = self.clock.now();
+        if let Ok(claims) = self.tokens.verify_access_token(token, now) {
+            if claims.client_id == client.id.to_string() {
+                self.revoke_access(&claims).await?;
+            }
+            return Ok(());
+        }
+        if let Some(state) = self.store.find_refresh_token(&sha256_hex(token)).await? {
+            if state.record.client_id == client.id {
+                self.store
+                    .revoke_refresh_family(state.record.family_id, now)
+                    .await?;
+                tracing::info!(event = "refresh_family_revoked", client_id = %client.id, "refresh token family revoked");
+            }
+        }
+        Ok(())
+    }
+
+    async fn revoke_access(&self, claims: &AccessClaims) -> Result<(), OAuthError> {
+        let (Ok(jti), Ok(expires_at)) = (
+            Uuid::parse_str(&claims.jti),
+            OffsetDateTime::from_unix_timestamp(claims.exp),
+        ) else {
+            return Ok(());
+        };
+        self.store.revoke_access_token(jti, expires_at).await?;
+        tracing::info!(event = "access_token_revoked", jti = %jti, "access token revoked");
+        Ok(())
+    }
+
+    /// `POST /oauth/introspect`: for confidential clients (resource servers) only.
+    pub async fn introspect(
+        &self,
+        credentials: &ClientCredentials,
+        token: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<Introspection, OAuthError> {
+        let client = self
+            .authenticate_client(credentials, client_ip)
+            .await?
+            .client;
+        if client.client_type != ClientType::Confidential {
+            return Err(OAuthError::invalid_client());
+        }
+        let now = self.clock.now();
+        if let Ok(claims) = self.tokens.verify_access_token(token, now) {
+            let revoked = match Uuid::parse_str(&claims.jti) {
+                Ok(jti) => self.store.access_token_revoked(jti).await?,
+                Err(_) => true,
+            };
+            return Ok(if revoked {
+                Introspection::Inactive
+            } else {
+                Introspection::AccessToken(claims)
+            });
+        }
+        match self.store.find_refresh_token(&sha256_hex(token)).await? {
+            Some(state) if !state.used && !state.revoked && state.record.expires_at > now => {
+                Ok(Introspection::RefreshToken(state))
+            }
+            _ => Ok(Introspection::Inactive),
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The OAuth2 authorization server's rows: clients, authorization codes and revoked access
+//! tokens here, refresh token families in [`refresh`].
+
+pub(crate) mod refresh;
+
+use coffre_app::ports::{AuthorizationCodeRecord, ClientRecord, StoreError, UserRecord};
+use coffre_domain::oauth::ClientId;
+use coffre_store_sql::oauth::{
+    AuthorizationCodeRow, ClientColumns, client_record, grant_names, normalise_client,
+    normalise_code,
+};
+use coffre_store_sql::writes::stored_instant;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::StoreContext;
+use crate::sessions;
+
+/// An `oauth_clients` row: the lists are `text[]` in PostgreSQL.
+#[derive(Debug, sqlx::FromRow)]
+struct ClientRow {
+    #[sqlx(flatten)]
+    columns: ClientColumns,
+    redirect_uris: Vec<String>,
+    grants: Vec<String>,
+}
+
+/// Inserts a client and its service user, if any, in one transaction: both exist, or neither.
+pub(crate) async fn insert_client(
+    pool: &PgPool,
+    record: &ClientRecord,
+    service_user: Option<&UserRecord>,
+) -> Result<(), StoreError> {
+    let record = normalise_client(record.clone());
+    let client = &record.client;
+    let mut tx = pool
+        .begin()
+        .await
+        .store_context("failed to begin client insert")?;
+    if let Some(user) = service_user {
+        sessions::insert_user_row(&mut tx, user).await?;
+    }
+    sqlx::query(
+        "INSERT INTO oauth_clients (id, name, client_type, redirect_uris, grants, scope, first_party, \
+         service_user_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(client.id.0)
+    .bind(&client.name)
+    .bind(client.client_type.as_str())
+    .bind(&client.redirect_uris)
+    .bind(grant_names(&client.grants))
+    .bind(client.scopes.to_string())
+    .bind(client.first_party)
+    .bind(client.service_user.map(|id| id.0))
+    .bind(&record.secret_hash)
+    .bind(record.created_at)
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to insert client")?;
+    tx.commit()
+        .await
+        .store_context("failed to commit client insert")
+}
+
+/// A client by id.
+pub(crate) async fn find_client(
+    pool: &PgPool,
+    id: ClientId,
+) -> Result<Option<ClientRecord>, StoreError> {
+    let row: Option<ClientRow> = sqlx::query_as(
+        "SELECT id, name, client_type, redirect_uris, grants, scope, first_party, service_user_id, \
+         secret_hash, created_at FROM oauth_clients WHERE id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await
+    .store_context("failed to read client")?;
+    row.map(|row| client_record(row.columns, row.redirect_uris, row.grants))
+        .transpose()
+}
+
+/// Stores a new authorization code.
+pub(crate) async fn insert_code(
+    pool: &PgPool,
+    code: &AuthorizationCodeRecord,
+) -> Result<(), StoreError> {
+    let code = normalise_code(code.clone());
+    sqlx::query(
+        "INSERT INTO oauth_authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, \
+         code_challenge, nonce, amr, auth_time, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&code.code_hash)
+    .bind(code.client_id.0)
+    .bind(code.user_id.0)
+    .bind(&code.redirect_uri)
+    .bind(&code.scope)
+    .bind(&code.code_challenge)
+    .bind(&code.nonce)
+    .bind(&code.amr)
+    .bind(code.auth_time)
+    .bind(code.expires_at)
+    .execute(pool)
+    .await
+    .store_context("failed to insert authorization code")?;
+    Ok(())
+}
+
+/// Deletes and returns a code that has not expired, in one statement: of two concurrent
+/// redemptions, the second waits for the first's row lock and then finds the row gone. An
+/// expired code is left for the purge.
+pub(crate) async fn take_code(
+    pool: &PgPool,
+    code_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
+    let row: Option<AuthorizationCodeRow> = sqlx::query_as(
+        "DELETE FROM oauth_authorization_codes WHERE code_hash = $1 AND expires_at > $2 \
+         RETURNING code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, amr, \
+         auth_time, expires_at",
+    )
+    .bind(code_hash)
+    .bind(stored_instant(now))
+    .fetch_optional(pool)
+    .await
+    .store_context("failed to take authorization code")?;
+    Ok(row.map(AuthorizationCodeRecord::from))
+}
+
+/// Puts an access token id on the revocation list; already there is fine.
+pub(crate) async fn revoke_access_token(
+    pool: &PgPool,
+    jti: Uuid,
+    expires_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(jti)
+    .bind(stored_instant(expires_at))
+    .execute(pool)
+    .await
+    .store_context("failed to revoke access token")?;
+    Ok(())
+}
+
+/// True when the access token id is on the revocation list.
+pub(crate) async fn access_token_revoked(pool: &PgPool, jti: Uuid) -> Result<bool, StoreError> {
+    let revoked: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)")
+            .bind(jti)
+            .fetch_one(pool)
+            .await
+            .store_context("failed to read revoked access token")?;
+    Ok(revoked)
+}
+
+/// Deletes the codes, refresh tokens and revocations that expired at or before `now`, inside
+/// the purge's transaction, and returns how many rows went. A used refresh token stays until
+/// it expires, so that a replay of it is still recognised.
+///
+/// Refresh tokens locked by a rotation or a revocation are skipped (`SKIP LOCKED`), to go at
+/// the next purge: the purge deletes many rows in no particular order, and waiting for one while
+/// holding others could deadlock with a family revocation.
+pub(crate) async fn purge_expired(
+    conn: &mut PgConnection,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let now = stored_instant(now);
+    let codes = sqlx::query("DELETE FROM oauth_authorization_codes WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .store_context("failed to purge authorization codes")?;
+    let refresh_tokens = sqlx::query(
+        "DELETE FROM oauth_refresh_tokens WHERE token_hash IN (SELECT token_hash \
+         FROM oauth_refresh_tokens WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .store_context("failed to purge refresh tokens")?;
+    let revocations = sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .store_context("failed to purge revoked access tokens")?;
+    Ok(codes.rows_affected() + refresh_tokens.rows_affected() + revocations.rows_affected())
+}
