@@ -10,6 +10,7 @@ pub mod extract;
 pub mod metrics_recorder;
 pub mod middleware;
 pub mod openapi;
+mod pages;
 pub mod problem_responses;
 pub mod routes;
 pub mod scopes;
@@ -34,7 +35,7 @@ pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;
 use crate::routes::{
-    accounts, audit, auth, customers, holds, oauth, ops, statements, transactions,
+    accounts, audit, auth, authorize, customers, holds, oauth, ops, statements, transactions,
 };
 
 /// The whole API.
@@ -42,6 +43,10 @@ pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login::<S, C>))
         .route("/auth/logout", post(auth::logout::<S, C>))
+        .route(
+            "/oauth/authorize",
+            get(authorize::start::<S, C>).post(authorize::submit::<S, C>),
+        )
         .route("/oauth/token", post(oauth::token::<S, C>))
         .route("/oauth/refresh", post(oauth::refresh::<S, C>))
         .route("/oauth/revoke", post(oauth::revoke::<S, C>))

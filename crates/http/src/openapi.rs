@@ -8,7 +8,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    accounts, audit, auth, customers, holds, oauth, ops, statements, transactions,
+    accounts, audit, auth, authorize, customers, holds, oauth, ops, statements, transactions,
 };
 use crate::scopes::OPERATION_SCOPES;
 
@@ -25,6 +25,7 @@ cookie-authenticated writes need the `X-CSRF-Token` header.",
     ),
     paths(
         auth::login, auth::logout,
+        authorize::start, authorize::submit,
         oauth::token, oauth::refresh, oauth::revoke, oauth::introspect, oauth::jwks,
         oauth::userinfo, oauth::userinfo_post, oauth::discovery, oauth::server_metadata,
         customers::sign_up, customers::list, customers::me, customers::get, customers::decide_kyc,

@@ -42,6 +42,17 @@ pub struct NotFound(#[to_schema] pub Problem);
 )]
 pub struct BadRequest(#[to_schema] pub Problem);
 
+/// 429 `rate_limited`: too many failed client authentications or logins from this client or
+/// address.
+#[derive(IntoResponses)]
+#[response(
+    status = 429,
+    description = "Too many failed attempts (`rate_limited`)",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = String))
+)]
+pub struct TooManyAttempts(#[to_schema] pub Problem);
+
 /// 412 `precondition_failed`.
 #[derive(IntoResponses)]
 #[response(

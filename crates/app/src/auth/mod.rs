@@ -90,8 +90,16 @@ impl AuthenticatedSession {
     }
 }
 
-/// 32 random bytes, URL-safe base64.
-pub(crate) fn random_token() -> String {
+/// True when two secrets are equal, compared in constant time (for CSRF tokens and the like).
+pub fn secrets_match(presented: &str, expected: &str) -> bool {
+    sha256_hex(presented)
+        .as_bytes()
+        .ct_eq(sha256_hex(expected).as_bytes())
+        .into()
+}
+
+/// 32 random bytes, URL-safe base64: session ids, CSRF tokens, codes.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

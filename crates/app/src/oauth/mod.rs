@@ -2,6 +2,7 @@
 //! token endpoint's grants, refresh-token rotation, revocation, introspection and bearer
 //! authentication. It follows the OAuth 2.0 Security BCP (RFC 9700) and the JWT BCP (RFC 8725).
 
+mod authorize;
 mod bearer;
 mod clients;
 mod grants;
@@ -14,6 +15,7 @@ use time::Duration;
 
 use crate::AppError;
 
+pub use authorize::{AuthorizationRequest, AuthorizeError, ValidAuthorization};
 pub use bearer::UserInfo;
 pub use clients::{ClientSecret, RegisteredClient};
 pub use revocation::Introspection;

@@ -34,13 +34,19 @@ pub async fn security_headers(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if is_docs { DOCS_CSP } else { API_CSP }),
-    );
+    // A handler that set its own policy (the authorization pages) keeps it.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(if is_docs {
+            DOCS_CSP
+        } else {
+            API_CSP
+        }));
     if !is_docs {
-        // Account data must never sit in a shared or browser cache.
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // Account data must never sit in a shared or browser cache (the JWKS says otherwise).
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
     }
     if hsts {
         headers.insert(

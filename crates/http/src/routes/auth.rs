@@ -29,7 +29,7 @@ impl<S: Storage, C: Clock> axum::extract::FromRequestParts<AppState<S, C>> for C
     }
 }
 
-fn session_cookie<S, C>(
+pub(crate) fn session_cookie<S, C>(
     state: &AppState<S, C>,
     value: &str,
     max_age_seconds: i64,

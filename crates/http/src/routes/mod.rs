@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod authorize;
 pub mod customers;
 pub mod holds;
 pub mod oauth;

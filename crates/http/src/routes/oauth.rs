@@ -19,6 +19,7 @@ use crate::dto::oauth::{
 use crate::error::ApiError;
 use crate::extract::{Caller, Json};
 use crate::middleware::problem_fallback::ProtocolError;
+use crate::problem_responses::{JsonBodyErrors, TooManyAttempts};
 use crate::routes::auth::ClientIp;
 use crate::state::AppState;
 
@@ -189,6 +190,7 @@ fn failure(headers: &HeaderMap) -> impl Fn(OAuthError) -> OAuthFailure + '_ {
         (status = 200, description = "Tokens", body = TokenDto),
         (status = 400, description = "An RFC 6749 error", body = OAuthErrorDto),
         (status = 401, description = "Client authentication failed (`invalid_client`)", body = OAuthErrorDto),
+        TooManyAttempts,
     ))]
 pub async fn token<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -227,6 +229,7 @@ pub async fn token<S: Storage, C: Clock>(
         (status = 200, description = "A new token pair; the presented refresh token is used", body = TokenDto),
         (status = 400, description = "`invalid_grant`: unknown, expired, revoked or reused (a reuse revokes the whole family)", body = OAuthErrorDto),
         (status = 401, description = "`invalid_client`", body = OAuthErrorDto),
+        TooManyAttempts, JsonBodyErrors,
     ))]
 pub async fn refresh<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -254,6 +257,7 @@ pub async fn refresh<S: Storage, C: Clock>(
         (status = 200, description = "Revoked, or nothing to revoke"),
         (status = 400, description = "`invalid_request`", body = OAuthErrorDto),
         (status = 401, description = "`invalid_client`", body = OAuthErrorDto),
+        TooManyAttempts,
     ))]
 pub async fn revoke<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -282,6 +286,7 @@ pub async fn revoke<S: Storage, C: Clock>(
         (status = 200, description = "`{\"active\": false}` for anything not active; otherwise the token's claims", body = Object),
         (status = 400, description = "`invalid_request`", body = OAuthErrorDto),
         (status = 401, description = "`invalid_client` (public clients may not introspect)", body = OAuthErrorDto),
+        TooManyAttempts,
     ))]
 pub async fn introspect<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -321,7 +326,8 @@ pub async fn jwks<S: Storage, C: Clock>(State(state): State<AppState<S, C>>) -> 
     security(("bearer" = ["openid"])),
     responses(
         (status = 200, description = "Claims about the user", body = Object),
-        (status = 401, description = "No valid access token", body = crate::error::Problem),
+        (status = 401, description = "No valid access token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `openid` scope", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn userinfo<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -341,7 +347,8 @@ pub async fn userinfo<S: Storage, C: Clock>(
     security(("bearer" = ["openid"])),
     responses(
         (status = 200, description = "Claims about the user", body = Object),
-        (status = 401, description = "No valid access token", body = crate::error::Problem),
+        (status = 401, description = "No valid access token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `openid` scope", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn userinfo_post<S: Storage, C: Clock>(
     state: State<AppState<S, C>>,

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod audit;
 mod auth;
+mod authorize;
 mod concurrency;
 mod customers;
 mod errors;
