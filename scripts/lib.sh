@@ -9,6 +9,7 @@ ensure_system_packages() {
   local missing=()
   command -v cargo >/dev/null || die "cargo is missing: install a Rust toolchain (https://rustup.rs), then re-run"
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   command -v python3 >/dev/null || missing+=(python3)
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   command -v curl >/dev/null || missing+=(curl)

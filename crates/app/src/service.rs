@@ -9,7 +9,7 @@ use crate::AppError;
 use crate::idempotency::InFlight;
 use crate::oauth::OAuthPolicy;
 use crate::password::DUMMY_PASSWORD;
-use crate::ports::{Clock, PasswordHasher, Storage, TokenSigner};
+use crate::ports::{Clock, PasswordHasher, RevocationList, Storage, StoreRevocations, TokenSigner};
 use crate::throttle::ThrottlePolicy;
 
 /// This bank's identity, used to build IBANs and in inter-bank messages.
@@ -50,6 +50,8 @@ pub struct Service<S, H, C> {
     pub(crate) clock: C,
     /// Signs and verifies Coffre's tokens.
     pub(crate) tokens: Arc<dyn TokenSigner>,
+    /// Revoked access-token ids.
+    pub(crate) revocations: Arc<dyn RevocationList>,
     pub(crate) config: ServiceConfig,
     /// A real hash of a random password, verified against when a username is unknown, so that
     /// a login for an unknown user takes as long as one for a known user.
@@ -72,6 +74,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .await
             .map_err(AppError::from_hasher)?;
         Ok(Service {
+            revocations: Arc::new(StoreRevocations(store.clone())),
             store,
             hasher,
             clock,
@@ -80,6 +83,13 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             dummy_hash,
             in_flight: InFlight::default(),
         })
+    }
+
+    /// Keeps revoked access-token ids in `list` instead of the database (Redis, shared by
+    /// every node).
+    pub fn with_revocations(mut self, list: Arc<dyn RevocationList>) -> Self {
+        self.revocations = list;
+        self
     }
 
     /// The bank's identity.

@@ -27,10 +27,11 @@ pub(crate) struct Config {
     pub(crate) log: String,
     /// Database.
     pub(crate) database: DatabaseConfig,
-    /// Redis (shared limits, revocations, cache). Not used yet: accepted so deployments can
-    /// set it ahead of the features that need it.
+    /// Redis: what every node must share. Revoked access tokens live there when it is set
+    /// (rate limits and the cache will follow).
     pub(crate) redis: UrlConfig,
-    /// NATS JetStream (events). Not used yet, as for Redis.
+    /// NATS JetStream (events). Not used yet: accepted so deployments can set it ahead of the
+    /// features that need it.
     pub(crate) nats: UrlConfig,
     /// This bank's identity.
     pub(crate) bank: BankConfig,

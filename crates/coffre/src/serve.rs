@@ -8,6 +8,8 @@ use axum::http::HeaderValue;
 use coffre_app::ports::Storage;
 use coffre_http::{AppState, HttpSettings};
 use coffre_jose::KeyRing;
+use coffre_redis::RedisRevocations;
+use secrecy::ExposeSecret as _;
 
 use crate::config::Config;
 use crate::wiring::{self, Backend};
@@ -66,7 +68,14 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
         None => format!("http://{address}"),
     };
     let keys = wiring::key_ring(&config)?;
-    let service = wiring::service_at(store, &config, &url, Arc::clone(&keys)).await?;
+    let mut service = wiring::service_at(store, &config, &url, Arc::clone(&keys)).await?;
+    if let Some(redis_url) = &config.redis.url {
+        let revocations = RedisRevocations::connect(redis_url.expose_secret())
+            .await
+            .context("failed to connect to Redis (COFFRE_REDIS_URL)")?;
+        service = service.with_revocations(Arc::new(revocations));
+        tracing::info!("revoked access tokens are shared through Redis");
+    }
     let metrics = coffre_http::metrics_recorder::install()?;
     let state = AppState::new(service, http_settings(&config)?, metrics);
     tracing::info!(url = %url, address = %address, "Coffre is listening");

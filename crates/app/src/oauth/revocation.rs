@@ -61,7 +61,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         ) else {
             return Ok(());
         };
-        self.store.revoke_access_token(jti, expires_at).await?;
+        self.revocations.revoke(jti, expires_at).await?;
         tracing::info!(event = "access_token_revoked", jti = %jti, "access token revoked");
         Ok(())
     }
@@ -83,7 +83,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let now = self.clock.now();
         if let Ok(claims) = self.tokens.verify_access_token(token, now) {
             let revoked = match Uuid::parse_str(&claims.jti) {
-                Ok(jti) => self.store.access_token_revoked(jti).await?,
+                Ok(jti) => self.revocations.is_revoked(jti).await?,
                 Err(_) => true,
             };
             return Ok(if revoked {

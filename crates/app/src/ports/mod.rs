@@ -12,6 +12,7 @@
 mod audit;
 mod ledger;
 mod oauth;
+mod revocations;
 mod tokens;
 
 use std::future::Future;
@@ -34,6 +35,7 @@ pub use oauth::{
     AuthorizationCodeRecord, ClientRecord, OAuthStore, RefreshTokenRecord, RefreshTokenState,
     Rotation,
 };
+pub use revocations::{BoxFuture, RevocationList, StoreRevocations};
 pub use tokens::{AccessClaims, IdClaims, TokenRejected, TokenSigner};
 
 /// Which uniqueness rule a write broke.

@@ -82,7 +82,7 @@ impl Site {
         ))
     }
 
-    /// Starts `coffre serve` on a free port and waits until it announces its URL.
+    /// Starts `coffre serve` on a free port and waits until it announces its address.
     pub(crate) fn serve(&self) -> anyhow::Result<Server> {
         let mut child = self
             .command()
@@ -103,9 +103,12 @@ impl Site {
             let line = lines_rx
                 .recv_timeout(Duration::from_secs(60))
                 .context("the server did not announce its URL")?;
+            // The bound address, not the public URL: behind a (configured) public URL, tests
+            // still talk to this very node.
             let url = serde_json::from_str::<Value>(&line)
                 .ok()
-                .and_then(|event| event["url"].as_str().map(str::to_owned));
+                .filter(|event| event["url"].is_string())
+                .and_then(|event| event["address"].as_str().map(|a| format!("http://{a}")));
             if let Some(url) = url {
                 // Keep draining the pipe so that the server never blocks on a full stdout.
                 std::thread::spawn(move || while lines_rx.recv().is_ok() {});
