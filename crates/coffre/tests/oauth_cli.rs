@@ -10,15 +10,7 @@ use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
-use support::{STAFF_PASSWORD, Site};
-
-/// The JSON line a command printed (log lines, which carry a `level`, may share stdout).
-fn json_line(out: &str) -> anyhow::Result<Value> {
-    out.lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|value| value.is_object() && value.get("level").is_none())
-        .with_context(|| format!("no JSON line in {out:?}"))
-}
+use support::{STAFF_PASSWORD, Site, audit_status, json_line};
 
 fn kid_of(token: &str) -> anyhow::Result<String> {
     let header = token.split('.').next().context("no header")?;
@@ -47,16 +39,6 @@ async fn password_token(url: &str, client: &Value) -> anyhow::Result<String> {
         .as_str()
         .map(str::to_owned)
         .context("access_token")
-}
-
-async fn audit_status(url: &str, token: &str) -> anyhow::Result<u16> {
-    Ok(reqwest::Client::new()
-        .get(format!("{url}/v1/audit/verify"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .status()
-        .as_u16())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

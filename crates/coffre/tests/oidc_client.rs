@@ -90,12 +90,7 @@ fn register_client(site: &Site) -> anyhow::Result<(String, String)> {
         "openid profile accounts:read",
     ])?;
     anyhow::ensure!(ok, "create-client: {err}");
-    // Log lines, which carry a `level`, may share stdout with the client's JSON.
-    let client = out
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|value| value.is_object() && value.get("level").is_none())
-        .with_context(|| format!("no client in {out:?}"))?;
+    let client = support::json_line(&out)?;
     let id = client["client_id"].as_str().context("client_id")?;
     let secret = client["client_secret"].as_str().context("client_secret")?;
     Ok((id.to_owned(), secret.to_owned()))

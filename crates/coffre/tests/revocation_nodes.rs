@@ -9,25 +9,7 @@ mod support;
 
 use anyhow::Context as _;
 use serde_json::Value;
-use support::{STAFF_PASSWORD, Site};
-
-/// The JSON line a command printed (log lines carry a `level`).
-fn json_line(out: &str) -> anyhow::Result<Value> {
-    out.lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|value| value.is_object() && value.get("level").is_none())
-        .with_context(|| format!("no JSON line in {out:?}"))
-}
-
-async fn audit_status(url: &str, token: &str) -> anyhow::Result<u16> {
-    Ok(reqwest::Client::new()
-        .get(format!("{url}/v1/audit/verify"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .status()
-        .as_u16())
-}
+use support::{STAFF_PASSWORD, Site, audit_status, json_line};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_on_one_node_is_refused_by_the_other() -> anyhow::Result<()> {

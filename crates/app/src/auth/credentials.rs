@@ -45,12 +45,26 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             tracing::warn!(event = "login_failed", "login failed");
             return Err(AppError::Unauthenticated);
         };
-        self.store.clear_throttle(&user_key(&user.username)).await?;
-        let (ip_key, _) = &keys[0];
-        self.store
-            .update_throttle(ip_key, move |state| ThrottlePolicy::refund(state, now))
+        self.forgive_attempt(&user_key(&user.username), client_ip, now)
             .await?;
         Ok(user)
+    }
+
+    /// After a success, the attempt takes nothing from the allowances: `key` (the account or
+    /// the client) starts afresh, and the address gets its reserved attempt back.
+    pub(crate) async fn forgive_attempt(
+        &self,
+        key: &str,
+        client_ip: Option<IpAddr>,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        self.store.clear_throttle(key).await?;
+        self.store
+            .update_throttle(&address_key(client_ip), move |state| {
+                ThrottlePolicy::refund(state, now)
+            })
+            .await?;
+        Ok(())
     }
 
     /// The throttle keys of a login attempt and their policies: the account, when the

@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::{ClientCredentials, OAuthError};
 use crate::auth::{address_key, random_token};
 use crate::ports::{ClientRecord, Clock, PasswordHasher, Storage, UserRecord};
-use crate::throttle::ThrottlePolicy;
 use crate::{AppError, Service};
 
 /// A client secret, shown once at registration. Its `Debug` never shows it.
@@ -153,14 +152,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         };
         match record.filter(|_| authenticated) {
             Some(record) => {
-                // A success takes nothing from the allowances: clear the client's count and
-                // give the address its attempt back.
-                self.store
-                    .clear_throttle(&client_key(&credentials.client_id))
-                    .await?;
-                let (ip_key, _) = &keys[0];
-                self.store
-                    .update_throttle(ip_key, move |state| ThrottlePolicy::refund(state, now))
+                self.forgive_attempt(&client_key(&credentials.client_id), client_ip, now)
                     .await?;
                 Ok(record)
             }

@@ -343,6 +343,26 @@ pub(crate) async fn ledger_facts(
     }
 }
 
+/// The JSON object a command printed on standard output, skipping log lines (which carry a
+/// `level`).
+pub(crate) fn json_line(out: &str) -> anyhow::Result<Value> {
+    out.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|value| value.is_object() && value.get("level").is_none())
+        .with_context(|| format!("no JSON line in {out:?}"))
+}
+
+/// The status of `GET /v1/audit/verify` called with an access token.
+pub(crate) async fn audit_status(base: &str, token: &str) -> anyhow::Result<u16> {
+    Ok(reqwest::Client::new()
+        .get(format!("{base}/v1/audit/verify"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .status()
+        .as_u16())
+}
+
 /// The embedded database file of a data directory.
 pub(crate) fn sqlite_path(data_dir: &Path) -> PathBuf {
     data_dir.join("coffre.sqlite3")

@@ -106,6 +106,22 @@ fn redirect(uri: &str, params: &[(&str, &str)]) -> Response {
     }
 }
 
+/// Back to the client: its redirect URI with `params`, the issuer (RFC 9207) and its `state`.
+fn back_to_client<S: Storage, C: Clock>(
+    state: &AppState<S, C>,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    client_state: Option<&str>,
+) -> Response {
+    let issuer = state.service.config().oauth.issuer.clone();
+    let mut params = params.to_vec();
+    params.push(("iss", &issuer));
+    if let Some(client_state) = client_state {
+        params.push(("state", client_state));
+    }
+    redirect(redirect_uri, &params)
+}
+
 /// The client's answer for a refused request: back to it with `error` (and `state`, `iss`).
 fn refusal<S: Storage, C: Clock>(state: &AppState<S, C>, error: AuthorizeError) -> Response {
     match error {
@@ -115,18 +131,12 @@ fn refusal<S: Storage, C: Clock>(state: &AppState<S, C>, error: AuthorizeError) 
             error,
             description,
             state: client_state,
-        } => {
-            let issuer = state.service.config().oauth.issuer.clone();
-            let mut params = vec![
-                ("error", error),
-                ("error_description", description.as_str()),
-                ("iss", issuer.as_str()),
-            ];
-            if let Some(client_state) = &client_state {
-                params.push(("state", client_state));
-            }
-            redirect(&redirect_uri, &params)
-        }
+        } => back_to_client(
+            state,
+            &redirect_uri,
+            &[("error", error), ("error_description", &description)],
+            client_state.as_deref(),
+        ),
         AuthorizeError::App(error) => app_failure(error),
     }
 }
@@ -156,14 +166,12 @@ async fn approve<S: Storage, C: Clock>(
         .issue_authorization_code(authorization, user)
         .await
     {
-        Ok(code) => {
-            let issuer = state.service.config().oauth.issuer.clone();
-            let mut params = vec![("code", code.as_str()), ("iss", issuer.as_str())];
-            if let Some(client_state) = &authorization.state {
-                params.push(("state", client_state));
-            }
-            redirect(&authorization.redirect_uri, &params)
-        }
+        Ok(code) => back_to_client(
+            state,
+            &authorization.redirect_uri,
+            &[("code", &code)],
+            authorization.state.as_deref(),
+        ),
         Err(error) => app_failure(error),
     }
 }
@@ -345,14 +353,13 @@ async fn consent<S: Storage, C: Clock>(
     if form.decision.as_deref() == Some("allow") {
         return approve(state, authorization, &session.principal).await;
     }
-    let issuer = state.service.config().oauth.issuer.clone();
-    let mut params = vec![
-        ("error", "access_denied"),
-        ("error_description", "the user denied the request"),
-        ("iss", issuer.as_str()),
-    ];
-    if let Some(client_state) = &authorization.state {
-        params.push(("state", client_state));
-    }
-    redirect(&authorization.redirect_uri, &params)
+    back_to_client(
+        state,
+        &authorization.redirect_uri,
+        &[
+            ("error", "access_denied"),
+            ("error_description", "the user denied the request"),
+        ],
+        authorization.state.as_deref(),
+    )
 }

@@ -17,9 +17,9 @@ use crate::dto::oauth::{
     OAuthErrorDto, RefreshBody, TokenDto, TokenForm, TokenParameterForm, introspection_json,
 };
 use crate::error::ApiError;
-use crate::extract::{Caller, Json};
+use crate::extract::Caller;
 use crate::middleware::problem_fallback::ProtocolError;
-use crate::problem_responses::{JsonBodyErrors, TooManyAttempts};
+use crate::problem_responses::TooManyAttempts;
 use crate::routes::auth::ClientIp;
 use crate::state::AppState;
 
@@ -171,6 +171,19 @@ fn client_credentials(
     }
 }
 
+/// The client and the `token` parameter of a revocation or introspection request.
+fn token_parameter(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(ClientCredentials, String), OAuthError> {
+    let form: TokenParameterForm = form(headers, body)?;
+    let client = client_credentials(headers, form.client_id, form.client_secret)?;
+    let token = form
+        .token
+        .ok_or_else(|| protocol(OAuthErrorCode::InvalidRequest, "token is required"))?;
+    Ok((client, token))
+}
+
 fn failure(headers: &HeaderMap) -> impl Fn(OAuthError) -> OAuthFailure + '_ {
     move |error| OAuthFailure {
         error,
@@ -227,17 +240,25 @@ pub async fn token<S: Storage, C: Clock>(
     security((), ("client_basic" = [])),
     responses(
         (status = 200, description = "A new token pair; the presented refresh token is used", body = TokenDto),
-        (status = 400, description = "`invalid_grant`: unknown, expired, revoked or reused (a reuse revokes the whole family)", body = OAuthErrorDto),
+        (status = 400, description = "`invalid_grant`: unknown, expired, revoked or reused (a reuse revokes the whole family); `invalid_request`: not such a JSON body", body = OAuthErrorDto),
         (status = 401, description = "`invalid_client`", body = OAuthErrorDto),
-        TooManyAttempts, JsonBodyErrors,
+        TooManyAttempts,
     ))]
 pub async fn refresh<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
     ClientIp(client_ip): ClientIp,
     headers: HeaderMap,
-    Json(body): Json<RefreshBody>,
+    body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     let run = async {
+        // Parsed here rather than by the JSON extractor: every answer of an OAuth endpoint is
+        // an RFC 6749 error, a malformed body included.
+        let body: RefreshBody = serde_json::from_slice(&body).map_err(|_| {
+            protocol(
+                OAuthErrorCode::InvalidRequest,
+                r#"the body must be {"refresh_token": "..."}"#,
+            )
+        })?;
         let client = basic_credentials(&headers)?;
         state
             .service
@@ -266,11 +287,7 @@ pub async fn revoke<S: Storage, C: Clock>(
     body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     let run = async {
-        let form: TokenParameterForm = form(&headers, &body)?;
-        let client = client_credentials(&headers, form.client_id, form.client_secret)?;
-        let token = form
-            .token
-            .ok_or_else(|| protocol(OAuthErrorCode::InvalidRequest, "token is required"))?;
+        let (client, token) = token_parameter(&headers, &body)?;
         state.service.revoke(&client, &token, client_ip).await
     };
     run.await.map_err(failure(&headers))?;
@@ -295,11 +312,7 @@ pub async fn introspect<S: Storage, C: Clock>(
     body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     let run = async {
-        let form: TokenParameterForm = form(&headers, &body)?;
-        let client = client_credentials(&headers, form.client_id, form.client_secret)?;
-        let token = form
-            .token
-            .ok_or_else(|| protocol(OAuthErrorCode::InvalidRequest, "token is required"))?;
+        let (client, token) = token_parameter(&headers, &body)?;
         state.service.introspect(&client, &token, client_ip).await
     };
     let introspection = run.await.map_err(failure(&headers))?;

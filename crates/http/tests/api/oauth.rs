@@ -135,6 +135,16 @@ async fn the_refresh_endpoint_rotates_and_confidential_clients_still_authenticat
     let answer: Value = anonymous.json().await?;
     assert_eq!(answer["error"], "invalid_client");
 
+    // A malformed body is an RFC 6749 error too, not a problem document.
+    let malformed = reqwest::Client::new()
+        .post(app.url("/oauth/refresh"))
+        .json(&json!({"token": refresh_token}))
+        .send()
+        .await?;
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let answer: Value = malformed.json().await?;
+    assert_eq!(answer["error"], "invalid_request");
+
     let (id, secret) = app.client("first-party")?;
     let rotated = reqwest::Client::new()
         .post(app.url("/oauth/refresh"))

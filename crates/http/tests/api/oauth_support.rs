@@ -17,23 +17,13 @@ impl TestApp {
             .with_context(|| format!("no test client {name}"))
     }
 
-    /// `POST /oauth/token` as `client` (HTTP Basic for confidential clients, `client_id` in
-    /// the form for public ones).
+    /// `POST /oauth/token` as `client` (see [`TestApp::client_post`]).
     pub(crate) async fn token_request(
         &self,
         client: &str,
         form: &[(&str, &str)],
     ) -> anyhow::Result<(StatusCode, Value)> {
-        let (id, secret) = self.client(client)?;
-        let mut fields: Vec<(&str, &str)> = form.to_vec();
-        let mut request = reqwest::Client::new().post(self.url("/oauth/token"));
-        match &secret {
-            Some(secret) => request = request.basic_auth(&id, Some(secret)),
-            None => fields.push(("client_id", &id)),
-        }
-        let response = request.form(&fields).send().await?;
-        let status = response.status();
-        Ok((status, response.json().await.unwrap_or(Value::Null)))
+        self.client_post(client, "/oauth/token", form).await
     }
 
     /// A password-grant token pair for `username` through the first-party client.
@@ -95,7 +85,8 @@ impl TestApp {
             .await?)
     }
 
-    /// A form POST to an OAuth endpoint as `client`.
+    /// A form POST to an OAuth endpoint as `client`: HTTP Basic for confidential clients,
+    /// `client_id` in the form for public ones.
     pub(crate) async fn client_post(
         &self,
         client: &str,
