@@ -62,6 +62,26 @@ pub struct TooManyAttempts(#[to_schema] pub Problem);
 )]
 pub struct PreconditionFailed(#[to_schema] pub Problem);
 
+/// What a money-moving operation with an optional JSON body and an `Idempotency-Key` can
+/// answer before its own rules run: 400 and 415.
+#[derive(IntoResponses)]
+pub enum KeyedBodyErrors {
+    /// 400.
+    #[response(
+        status = 400,
+        description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed",
+        content_type = "application/problem+json"
+    )]
+    Malformed(#[to_schema] Problem),
+    /// 415.
+    #[response(
+        status = 415,
+        description = "Body is not JSON (`unsupported_media_type`)",
+        content_type = "application/problem+json"
+    )]
+    NotJson(#[to_schema] Problem),
+}
+
 /// What any operation with a JSON body can answer: 400, 413, 415, 422.
 #[derive(IntoResponses)]
 pub enum JsonBodyErrors {

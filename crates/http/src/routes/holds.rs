@@ -18,7 +18,7 @@ use crate::dto::transaction::TransactionDto;
 use crate::error::{ApiError, Problem};
 use crate::extract::idempotency_key::{JsonOrEmpty, parse_value};
 use crate::extract::{Caller, IdPath, Idempotency, Json};
-use crate::problem_responses::{Forbidden, NotFound, Unauthenticated};
+use crate::problem_responses::{Forbidden, KeyedBodyErrors, NotFound, Unauthenticated};
 use crate::state::AppState;
 use crate::stored_response::{respond_transaction, send, stored_json, stored_problem};
 
@@ -40,10 +40,9 @@ fn respond_hold(status: StatusCode) -> RespondHold {
     security(("session" = [])),
     responses(
         (status = 201, description = "Placed (a replay also carries `Idempotency-Replayed: true`)", body = HoldDto, headers(("Location" = String))),
-        (status = 400, description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        KeyedBodyErrors,
         (status = 409, description = "The first request with this key is still running (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or expiry, or refused: `insufficient_funds`, `currency_mismatch`, `account_frozen`, `account_closed`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, NotFound,
     ))]
@@ -97,9 +96,8 @@ pub async fn get<S: Storage, C: Clock>(
     security(("session" = [])),
     responses(
         (status = 201, description = "The capture transaction (a replay also carries `Idempotency-Replayed: true`)", body = TransactionDto, headers(("Location" = String))),
-        (status = 400, description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        KeyedBodyErrors,
         (status = 409, description = "The hold is no longer active (`conflict`); key in flight (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid amount (more than the hold), refused by the account (`account_frozen`, `limit_exceeded`...), or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, NotFound,
     ))]

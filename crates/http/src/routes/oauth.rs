@@ -194,6 +194,11 @@ fn failure(headers: &HeaderMap) -> impl Fn(OAuthError) -> OAuthFailure + '_ {
     }
 }
 
+/// A token response, never cached.
+fn tokens(response: coffre_app::oauth::TokenResponse) -> Response {
+    (no_store(), axum::Json(TokenDto::from(response))).into_response()
+}
+
 /// The token endpoint (RFC 6749 §3.2).
 #[utoipa::path(
     operation_id = "token", post, path = "/oauth/token", tag = "oauth",
@@ -228,8 +233,7 @@ pub async fn token<S: Storage, C: Clock>(
         };
         state.service.token(request).await
     };
-    let response = run.await.map_err(failure(&headers))?;
-    Ok((no_store(), axum::Json(TokenDto::from(response))).into_response())
+    Ok(tokens(run.await.map_err(failure(&headers))?))
 }
 
 /// Rotates a refresh token (the same as the `refresh_token` grant, with a JSON body). A
@@ -265,8 +269,7 @@ pub async fn refresh<S: Storage, C: Clock>(
             .refresh(&body.refresh_token, client, client_ip)
             .await
     };
-    let response = run.await.map_err(failure(&headers))?;
-    Ok((no_store(), axum::Json(TokenDto::from(response))).into_response())
+    Ok(tokens(run.await.map_err(failure(&headers))?))
 }
 
 /// Token revocation (RFC 7009): 200 whether or not the token existed.

@@ -18,7 +18,9 @@ use crate::dto::transaction_list::{TransactionListDto, TransactionListQuery};
 use crate::error::{ApiError, Problem};
 use crate::extract::idempotency_key::{JsonOrEmpty, parse_value};
 use crate::extract::{Caller, IdPath, Idempotency, Json, Query};
-use crate::problem_responses::{Forbidden, InvalidQuery, NotFound, Unauthenticated};
+use crate::problem_responses::{
+    Forbidden, InvalidQuery, KeyedBodyErrors, NotFound, Unauthenticated,
+};
 use crate::state::AppState;
 use crate::stored_response::{respond_transaction, send, stored_json};
 
@@ -73,11 +75,10 @@ fn batch_result(index: usize, item: BatchItem) -> BatchResultDto {
     security(("session" = [])),
     responses(
         (status = 201, description = "Booked (a replay also carries `Idempotency-Replayed: true`)", body = TransactionDto, headers(("Location" = String))),
-        (status = 400, description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        KeyedBodyErrors,
         (status = 404, description = "No such account, or not yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The first request with this key is still running (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or refused: `insufficient_funds`, `currency_mismatch`, `account_frozen`, `account_closed`, `limit_exceeded`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ))]
@@ -110,10 +111,9 @@ pub async fn create<S: Storage, C: Clock>(
     security(("session" = [])),
     responses(
         (status = 200, description = "One result per transaction (a replay also carries `Idempotency-Replayed: true`)", body = BatchResponseDto),
-        (status = 400, description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        KeyedBodyErrors,
         (status = 409, description = "The first request with this key is still running (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (`validation_failed`), or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden,
     ))]
@@ -148,9 +148,8 @@ pub async fn batch<S: Storage, C: Clock>(
     security(("session" = [])),
     responses(
         (status = 201, description = "The reversal (a replay also carries `Idempotency-Replayed: true`)", body = TransactionDto, headers(("Location" = String))),
-        (status = 400, description = "Unparseable JSON, or `Idempotency-Key` missing (`idempotency_key_missing`) or malformed", body = Problem, content_type = "application/problem+json"),
+        KeyedBodyErrors,
         (status = 409, description = "Already reversed, or not reversible (`conflict`); key in flight (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or refused by an account (`account_frozen`, `insufficient_funds`...), or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         Unauthenticated, Forbidden, NotFound,
     ))]
