@@ -27,6 +27,26 @@ impl FieldError {
     }
 }
 
+/// What second factor a refused request lacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MfaRequirement {
+    /// The login needs a one-time code (the user has TOTP enabled).
+    #[error("this account uses two-factor authentication: send a one-time code")]
+    OneTimeCode,
+    /// The one-time code given is wrong, or was used before.
+    #[error("the one-time code is not valid or was already used")]
+    InvalidCode,
+    /// The operation needs a login with a one-time code within the last `max_age_s` seconds
+    /// (step-up authentication).
+    #[error(
+        "this operation needs a login with a one-time code within the last {max_age_s} seconds"
+    )]
+    StepUp {
+        /// How recent the login must be.
+        max_age_s: i64,
+    },
+}
+
 /// Why a use case did not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -36,6 +56,9 @@ pub enum AppError {
     /// No valid session or credentials (`unauthenticated`).
     #[error("authentication required")]
     Unauthenticated,
+    /// A second factor is needed (`mfa_required`).
+    #[error("{0}")]
+    MfaRequired(MfaRequirement),
     /// Authenticated, but not allowed (`forbidden`). Never used to hide a customer's resource:
     /// that is `NotFound`.
     #[error("not allowed")]

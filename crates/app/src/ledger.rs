@@ -345,6 +345,18 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         }
     }
 
+    /// Refuses a customer's large transfer without a recent one-time code (`mfa_required`).
+    /// Staff move customers' money under the bank's own controls, not the customer's factor.
+    fn require_step_up(&self, caller: &Principal, amount: Money) -> Result<(), AppError> {
+        let policy = self.config.step_up;
+        // Paying a new beneficiary of another bank will need step-up too; no such transfer
+        // exists until inter-bank transfers do (`resolve` refuses them).
+        if caller.role == Role::Customer && policy.applies_to(amount, false) {
+            policy.require(caller, self.clock.now())?;
+        }
+        Ok(())
+    }
+
     /// Checks who may ask for `request`, resolves its addresses, and makes the engine command.
     async fn command_for(
         &self,
@@ -383,6 +395,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 label,
             } => {
                 self.require_debit_right(caller, source).await?;
+                self.require_step_up(caller, amount)?;
                 let (destination, counterparty_iban) = self.resolve(destination).await?;
                 LedgerRequest::Transfer {
                     source,

@@ -22,7 +22,7 @@ pub mod service;
 pub mod statements;
 pub mod throttle;
 
-pub use error::{AppError, FieldError};
+pub use error::{AppError, FieldError, MfaRequirement};
 pub use pagination::{Page, PageRequest};
 pub use principal::Principal;
 pub use service::{BankIdentity, Service, ServiceConfig};

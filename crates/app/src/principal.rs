@@ -25,12 +25,28 @@ pub struct Principal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     /// A first-party session (cookie): the full rights of the role.
-    Session,
+    Session(SignIn),
     /// An OAuth2 access token: the rights of the role narrowed to the token's scopes.
     AccessToken(TokenGrant),
     /// Coffre's own command-line tools, acting directly on the database.
     Internal,
 }
+
+/// How and when the user of a session signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// How the user authenticated (RFC 8176 values: `pwd`, `otp`, `mfa`).
+    pub amr: Vec<String>,
+    /// When.
+    pub auth_time: OffsetDateTime,
+}
+
+/// The `amr` values of a login with a second factor: a password and a one-time code (a TOTP
+/// or a recovery code), hence multi-factor (RFC 8176).
+pub const AMR_WITH_OTP: [&str; 3] = ["pwd", "otp", "mfa"];
+
+/// The `amr` values of a password-only login.
+pub const AMR_PASSWORD: [&str; 1] = ["pwd"];
 
 /// What an access token carries beyond who its subject is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +70,34 @@ impl Principal {
     /// only when granted. Roles are checked by the use cases on top of this.
     pub fn has_scope(&self, scope: Scope) -> bool {
         match &self.credential {
-            Credential::Session | Credential::Internal => true,
+            Credential::Session(_) | Credential::Internal => true,
             Credential::AccessToken(grant) => grant.scopes.contains(scope),
+        }
+    }
+
+    /// How the caller authenticated and when: the session's login, or the login that started
+    /// the token's grant. `None` for the command line and service accounts.
+    pub fn sign_in(&self) -> Option<(&[String], OffsetDateTime)> {
+        match &self.credential {
+            Credential::Session(sign_in) => Some((&sign_in.amr, sign_in.auth_time)),
+            Credential::AccessToken(grant) => grant.auth_time.map(|at| (grant.amr.as_slice(), at)),
+            Credential::Internal => None,
+        }
+    }
+
+    /// When the caller last proved a one-time code, if their login included one.
+    pub fn one_time_code_at(&self) -> Option<OffsetDateTime> {
+        self.sign_in()
+            .filter(|(amr, _)| amr.iter().any(|method| method == "otp"))
+            .map(|(_, at)| at)
+    }
+
+    /// Refuses, with 403, anyone not signed in with a session: managing one's own second
+    /// factor is not something an application may do with a token.
+    pub fn require_session(&self) -> Result<(), AppError> {
+        match self.credential {
+            Credential::Session(_) => Ok(()),
+            _ => Err(AppError::Forbidden),
         }
     }
 

@@ -6,6 +6,7 @@ use coffre_domain::ledger::LedgerPolicy;
 use std::sync::Arc;
 
 use crate::AppError;
+use crate::auth::StepUpPolicy;
 use crate::idempotency::InFlight;
 use crate::oauth::OAuthPolicy;
 use crate::password::DUMMY_PASSWORD;
@@ -36,6 +37,10 @@ pub struct ServiceConfig {
     pub user_throttle: ThrottlePolicy,
     /// Failed-login throttling per client IP address.
     pub ip_throttle: ThrottlePolicy,
+    /// Failed one-time-code throttling per user.
+    pub mfa_throttle: ThrottlePolicy,
+    /// Which operations need a recent second factor.
+    pub step_up: StepUpPolicy,
     /// The ledger's limits.
     pub ledger: LedgerPolicy,
     /// The authorization server's settings.

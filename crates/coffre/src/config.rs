@@ -188,6 +188,14 @@ pub(crate) struct AuthConfig {
     pub(crate) keys_dir: Option<PathBuf>,
     /// How often a running server re-reads the key directory (to pick up `rotate-keys`).
     pub(crate) key_reload_s: u64,
+    /// A customer's transfer above this many minor units needs a login with a one-time code
+    /// within `step_up_max_age_s` (`COFFRE_AUTH_STEP_UP_THRESHOLD_MINOR`; 100000 = 1 000.00).
+    pub(crate) step_up_threshold_minor: i64,
+    /// How recent that login must be, in seconds.
+    pub(crate) step_up_max_age_s: i64,
+    /// Wrong one-time codes allowed per user within the lockout window (`[session]
+    /// lockout_s`) before a lockout.
+    pub(crate) max_code_failures_per_user: u32,
 }
 
 impl Default for AuthConfig {
@@ -197,6 +205,9 @@ impl Default for AuthConfig {
             refresh_token_ttl_s: 30 * 24 * 3600,
             keys_dir: None,
             key_reload_s: 10,
+            step_up_threshold_minor: 100_000,
+            step_up_max_age_s: 5 * 60,
+            max_code_failures_per_user: 5,
         }
     }
 }

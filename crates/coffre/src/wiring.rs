@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use coffre_app::auth::StepUpPolicy;
 use coffre_app::oauth::OAuthPolicy;
 use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::SystemClock;
@@ -91,11 +92,29 @@ pub(crate) fn service_config(config: &Config, issuer: &str) -> anyhow::Result<Se
             window: lockout,
             lockout,
         },
+        mfa_throttle: ThrottlePolicy {
+            max_failures: config.auth.max_code_failures_per_user,
+            window: lockout,
+            lockout,
+        },
+        step_up: step_up_policy(config)?,
         ledger: LedgerPolicy {
             default_daily_limit_major: config.ledger.default_daily_limit,
             ..LedgerPolicy::default()
         },
         oauth: oauth_policy(config, issuer)?,
+    })
+}
+
+fn step_up_policy(config: &Config) -> anyhow::Result<StepUpPolicy> {
+    let auth = &config.auth;
+    anyhow::ensure!(
+        auth.step_up_threshold_minor >= 0 && auth.step_up_max_age_s > 0,
+        "the step-up threshold must not be negative and its maximum age must be positive"
+    );
+    Ok(StepUpPolicy {
+        threshold_minor: auth.step_up_threshold_minor,
+        max_age: Duration::seconds(auth.step_up_max_age_s),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod events;
 pub mod iban;
 pub mod ledger;
+pub mod mfa;
 pub mod money;
 pub mod oauth;
 pub mod user;

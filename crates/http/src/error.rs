@@ -99,6 +99,27 @@ impl ApiError {
         }
     }
 
+    /// 401 `mfa_required`. A step-up refusal carries the RFC 9470 challenge, which tells an
+    /// OAuth client to send the user back through the authorization endpoint for a fresh
+    /// login with a one-time code.
+    pub fn mfa_required(requirement: coffre_app::MfaRequirement) -> Self {
+        let challenge = match requirement {
+            coffre_app::MfaRequirement::StepUp { max_age_s } => format!(
+                r#"Bearer realm="coffre", error="insufficient_user_authentication", error_description="a recent login with a one-time code is required", max_age="{max_age_s}""#
+            ),
+            _ => r#"Cookie realm="coffre", form-action="/auth/login", totp_code="required""#
+                .to_owned(),
+        };
+        ApiError {
+            challenge: Some(challenge),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "mfa_required",
+                requirement.to_string(),
+            )
+        }
+    }
+
     /// 400 `malformed_request`.
     pub fn malformed(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", detail)
@@ -205,6 +226,7 @@ impl From<AppError> for ApiError {
                 "unauthenticated",
                 "authentication required",
             ),
+            AppError::MfaRequired(requirement) => ApiError::mfa_required(requirement),
             AppError::Forbidden => ApiError::forbidden("your role does not allow this"),
             AppError::NotFound => ApiError::not_found(),
             AppError::Conflict(detail) => ApiError::new(S::CONFLICT, "conflict", detail),

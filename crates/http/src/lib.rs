@@ -35,7 +35,7 @@ pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;
 use crate::routes::{
-    accounts, audit, auth, authorize, customers, holds, oauth, ops, statements, transactions,
+    accounts, audit, auth, authorize, customers, holds, mfa, oauth, ops, statements, transactions,
 };
 
 /// The whole API.
@@ -69,6 +69,8 @@ pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
             post(customers::sign_up::<S, C>).get(customers::list::<S, C>),
         )
         .route("/v1/customers/me", get(customers::me::<S, C>))
+        .route("/v1/me/mfa/totp", post(mfa::start_totp::<S, C>))
+        .route("/v1/me/mfa/totp/confirm", post(mfa::confirm_totp::<S, C>))
         .route("/v1/customers/{id}", get(customers::get::<S, C>))
         .route(
             "/v1/customers/{id}/kyc",

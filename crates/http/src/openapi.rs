@@ -8,7 +8,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    accounts, audit, auth, authorize, customers, holds, oauth, ops, statements, transactions,
+    accounts, audit, auth, authorize, customers, holds, mfa, oauth, ops, statements, transactions,
 };
 use crate::scopes::OPERATION_SCOPES;
 
@@ -29,6 +29,7 @@ cookie-authenticated writes need the `X-CSRF-Token` header.",
         oauth::token, oauth::refresh, oauth::revoke, oauth::introspect, oauth::jwks,
         oauth::userinfo, oauth::userinfo_post, oauth::discovery, oauth::server_metadata,
         customers::sign_up, customers::list, customers::me, customers::get, customers::decide_kyc,
+        mfa::start_totp, mfa::confirm_totp,
         accounts::open, accounts::list, accounts::get, accounts::patch, accounts::put, accounts::close,
         accounts::freeze, accounts::unfreeze, accounts::balance,
         statements::lines, statements::statement,
@@ -42,6 +43,7 @@ cookie-authenticated writes need the `X-CSRF-Token` header.",
     tags(
         (name = "auth", description = "Session login"),
         (name = "oauth", description = "OAuth 2.0 / OpenID Connect authorization server"),
+        (name = "mfa", description = "Two-factor authentication: TOTP enrolment and recovery codes"),
         (name = "customers", description = "Customers and KYC"),
         (name = "accounts", description = "Accounts"),
         (name = "transactions", description = "Moving money: deposits, withdrawals, transfers, batches, reversals"),

@@ -1,5 +1,5 @@
 //! The authorization endpoint's HTML pages (askama templates in `templates/oauth/`, escaped
-//! automatically): login, consent and the error shown when a request cannot be sent back.
+//! automatically): login, one-time code, consent and the error shown when a request cannot be sent back.
 //! They work without JavaScript and allow no script at all.
 
 use askama::Template;
@@ -20,6 +20,16 @@ pub(crate) struct LoginPage<'a> {
     /// A message after a failed attempt.
     pub(crate) error: Option<&'a str>,
     /// The authorization request and the form's CSRF token.
+    pub(crate) fields: Fields,
+}
+
+/// The one-time code page, after the password of a user with TOTP enabled.
+#[derive(Template)]
+#[template(path = "oauth/totp.html")]
+pub(crate) struct TotpPage<'a> {
+    /// A message after a wrong code.
+    pub(crate) error: Option<&'a str>,
+    /// The authorization request, the login challenge and the form's CSRF token.
     pub(crate) fields: Fields,
 }
 

@@ -49,6 +49,13 @@ pub const OPERATION_SCOPES: &[(&str, &str, Scope)] = &[
     ("POST", "/oauth/userinfo", Scope::OpenId),
 ];
 
+/// Operations open to first-party sessions only, never to access tokens: managing the user's
+/// own second factor is not something to delegate to an application.
+pub const SESSION_ONLY: &[(&str, &str)] = &[
+    ("POST", "/v1/me/mfa/totp"),
+    ("POST", "/v1/me/mfa/totp/confirm"),
+];
+
 /// The scope an access token needs for `method` on the route `path` (as registered, e.g.
 /// `/v1/accounts/{id}`); `None` when the route is not open to access tokens.
 pub fn required_scope(method: &Method, path: &str) -> Option<Scope> {

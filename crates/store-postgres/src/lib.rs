@@ -15,6 +15,7 @@ mod customers;
 mod error;
 mod events;
 mod ledger;
+mod mfa;
 mod oauth;
 mod sessions;
 mod store;
@@ -34,8 +35,8 @@ const MAX_CONNECTIONS: u32 = 16;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The PostgreSQL implementation of [`Store`](coffre_app::ports::Store),
-/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog) and
-/// [`OAuthStore`](coffre_app::ports::OAuthStore).
+/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog),
+/// [`OAuthStore`](coffre_app::ports::OAuthStore) and [`MfaStore`](coffre_app::ports::MfaStore).
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,

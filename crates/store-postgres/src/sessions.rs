@@ -8,7 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
-use crate::oauth;
+use crate::{mfa, oauth};
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(
@@ -88,13 +88,14 @@ pub(crate) async fn insert(
             .store_context("failed to delete the replaced session")?;
     }
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token_hash, created_at, last_seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token_hash, created_at, amr, last_seen_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&session.token_hash)
     .bind(session.user_id.0)
     .bind(&session.csrf_token_hash)
     .bind(stored_instant(session.created_at))
+    .bind(&session.amr)
     .bind(stored_instant(session.last_seen_at))
     .bind(stored_instant(session.expires_at))
     .execute(&mut *tx)
@@ -111,8 +112,9 @@ pub(crate) async fn find(
     token_hash: &str,
 ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
     let row: Option<SessionUserRow> = sqlx::query_as(
-        "SELECT s.token_hash, s.user_id, s.csrf_token_hash, s.created_at, s.last_seen_at, s.expires_at, \
-         u.username, u.password_hash, u.role, u.customer_id, u.created_at AS user_created_at \
+        "SELECT s.token_hash, s.user_id, s.csrf_token_hash, s.created_at, s.amr, s.last_seen_at, \
+         s.expires_at, u.username, u.password_hash, u.role, u.customer_id, \
+         u.created_at AS user_created_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)
@@ -148,8 +150,9 @@ pub(crate) async fn delete(pool: &PgPool, token_hash: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// Deletes ended sessions, stale throttle states, expired idempotency records and expired
-/// OAuth2 codes, refresh tokens and revocations in one transaction.
+/// Deletes ended sessions, stale throttle states, expired idempotency records, expired
+/// OAuth2 codes, refresh tokens and revocations, and expired login challenges in one
+/// transaction.
 pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await.store_context("failed to begin purge")?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
@@ -173,6 +176,11 @@ pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Resul
         .await
         .store_context("failed to purge idempotency records")?;
     let oauth = oauth::purge_expired(&mut tx, cutoffs.now).await?;
+    let challenges = mfa::purge_expired(&mut tx, cutoffs.now).await?;
     tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected() + oauth)
+    Ok(sessions.rows_affected()
+        + throttles.rows_affected()
+        + idempotency.rows_affected()
+        + oauth
+        + challenges)
 }

@@ -3,9 +3,10 @@
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{
     AccountFilter, AuditLog, AuthorizationCodeRecord, ClientRecord, CurrencyTotals, CustomerFilter,
-    EventFilter, Ledger, LedgerBatch, LedgerOutcome, LiveState, OAuthStore, PurgeCutoffs,
-    RefreshTokenRecord, RefreshTokenState, Rotation, SessionRecord, StatementFilter, StatementLine,
-    Store, StoreError, ThrottleState, TransactionFilter, UserRecord,
+    EventFilter, Ledger, LedgerBatch, LedgerOutcome, LiveState, MfaChallengeRecord, MfaStore,
+    OAuthStore, PurgeCutoffs, RefreshTokenRecord, RefreshTokenState, Rotation, SessionRecord,
+    StatementFilter, StatementLine, Store, StoreError, ThrottleState, TotpRecord,
+    TransactionFilter, UserRecord,
 };
 use coffre_domain::events::{Actor, ChainHead, EventRecord};
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 use crate::error::StoreContext;
 use crate::ledger::reads;
 use crate::oauth::refresh;
-use crate::{PostgresStore, accounts, audit, customers, ledger, oauth, sessions, throttle};
+use crate::{PostgresStore, accounts, audit, customers, ledger, mfa, oauth, sessions, throttle};
 
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -323,5 +324,34 @@ impl OAuthStore for PostgresStore {
 
     async fn access_token_revoked(&self, jti: Uuid) -> Result<bool, StoreError> {
         oauth::access_token_revoked(&self.pool, jti).await
+    }
+}
+
+impl MfaStore for PostgresStore {
+    async fn find_totp(&self, user_id: UserId) -> Result<Option<TotpRecord>, StoreError> {
+        mfa::find_totp(&self.pool, user_id).await
+    }
+
+    async fn update_totp<E, F>(&self, user_id: UserId, change: F) -> Result<Option<TotpRecord>, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(Option<TotpRecord>) -> Result<Option<TotpRecord>, E> + Send + 'static,
+    {
+        mfa::update_totp(&self.pool, user_id, change).await
+    }
+
+    async fn insert_mfa_challenge(&self, challenge: &MfaChallengeRecord) -> Result<(), StoreError> {
+        mfa::insert_challenge(&self.pool, challenge).await
+    }
+
+    async fn find_mfa_challenge(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<MfaChallengeRecord>, StoreError> {
+        mfa::find_challenge(&self.pool, token_hash).await
+    }
+
+    async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<bool, StoreError> {
+        mfa::delete_challenge(&self.pool, token_hash).await
     }
 }

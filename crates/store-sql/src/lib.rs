@@ -13,6 +13,7 @@ pub mod error;
 pub mod ledger_plan;
 pub mod ledger_rows;
 pub mod listing;
+pub mod mfa;
 pub mod oauth;
 pub mod rows;
 pub mod throttle;

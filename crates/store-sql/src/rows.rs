@@ -165,6 +165,7 @@ pub struct SessionRow {
     user_id: Uuid,
     csrf_token_hash: String,
     created_at: OffsetDateTime,
+    amr: String,
     last_seen_at: OffsetDateTime,
     expires_at: OffsetDateTime,
 }
@@ -176,6 +177,7 @@ impl From<SessionRow> for SessionRecord {
             user_id: UserId(row.user_id),
             csrf_token_hash: row.csrf_token_hash,
             created_at: row.created_at,
+            amr: row.amr,
             last_seen_at: row.last_seen_at,
             expires_at: row.expires_at,
         }

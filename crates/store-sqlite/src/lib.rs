@@ -16,6 +16,7 @@ mod instants;
 mod ledger;
 mod ledger_reads;
 mod ledger_write;
+mod mfa;
 mod oauth;
 mod sessions;
 mod store;
@@ -37,8 +38,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CONNECTIONS: u32 = 4;
 
 /// The SQLite implementation of [`Store`](coffre_app::ports::Store),
-/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog) and
-/// [`OAuthStore`](coffre_app::ports::OAuthStore).
+/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog),
+/// [`OAuthStore`](coffre_app::ports::OAuthStore) and [`MfaStore`](coffre_app::ports::MfaStore).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Exactly one connection: every write transaction goes through it.

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::error::StoreContext;
 use crate::instants::instant_text;
-use crate::oauth;
+use crate::{mfa, oauth};
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(
@@ -87,13 +87,14 @@ pub(crate) async fn insert(
             .store_context("failed to delete the replaced session")?;
     }
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token_hash, created_at, last_seen_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token_hash, created_at, amr, last_seen_at, \
+         expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&session.token_hash)
     .bind(session.user_id.0)
     .bind(&session.csrf_token_hash)
     .bind(instant_text(session.created_at)?)
+    .bind(&session.amr)
     .bind(instant_text(session.last_seen_at)?)
     .bind(instant_text(session.expires_at)?)
     .execute(&mut *tx)
@@ -110,8 +111,9 @@ pub(crate) async fn find(
     token_hash: &str,
 ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
     let row: Option<SessionUserRow> = sqlx::query_as(
-        "SELECT s.token_hash, s.user_id, s.csrf_token_hash, s.created_at, s.last_seen_at, s.expires_at, \
-         u.username, u.password_hash, u.role, u.customer_id, u.created_at AS user_created_at \
+        "SELECT s.token_hash, s.user_id, s.csrf_token_hash, s.created_at, s.amr, s.last_seen_at, \
+         s.expires_at, u.username, u.password_hash, u.role, u.customer_id, \
+         u.created_at AS user_created_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
     )
     .bind(token_hash)
@@ -147,9 +149,10 @@ pub(crate) async fn delete(write: &SqlitePool, token_hash: &str) -> Result<(), S
     Ok(())
 }
 
-/// Deletes ended sessions, stale throttle states, expired idempotency records and expired
-/// OAuth2 codes, refresh tokens and revocations in one transaction. Instants are stored
-/// as fixed-width UTC text, so comparing the text compares the times.
+/// Deletes ended sessions, stale throttle states, expired idempotency records, expired
+/// OAuth2 codes, refresh tokens and revocations, and expired login challenges in one
+/// transaction. Instants are stored as fixed-width UTC text, so comparing the text compares
+/// the times.
 pub(crate) async fn purge_expired(
     write: &SqlitePool,
     cutoffs: PurgeCutoffs,
@@ -179,6 +182,11 @@ pub(crate) async fn purge_expired(
         .await
         .store_context("failed to purge idempotency keys")?;
     let oauth = oauth::purge_expired(&mut tx, cutoffs.now).await?;
+    let challenges = mfa::purge_expired(&mut tx, cutoffs.now).await?;
     tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected() + throttles.rows_affected() + idempotency.rows_affected() + oauth)
+    Ok(sessions.rows_affected()
+        + throttles.rows_affected()
+        + idempotency.rows_affected()
+        + oauth
+        + challenges)
 }

@@ -92,6 +92,15 @@ macro_rules! contract_tests {
             revoking_a_user_s_refresh_families_spares_other_users,
             access_token_revocation_is_idempotent,
             expired_oauth_grants_are_purged_and_live_ones_kept,
+            a_session_keeps_how_its_user_authenticated,
+            a_totp_enrolment_is_created_changed_and_deleted,
+            a_refused_totp_update_changes_nothing,
+            a_totp_update_for_an_unknown_user_is_not_found,
+            a_totp_update_returning_another_user_s_enrolment_is_refused,
+            concurrent_uses_of_one_totp_code_accept_it_once,
+            concurrent_first_enrolments_store_one,
+            an_mfa_challenge_is_found_and_deleted_once,
+            expired_mfa_challenges_are_purged_and_live_ones_kept,
         );
     };
     (@each $fresh_store:path; $($test:ident),* $(,)?) => {

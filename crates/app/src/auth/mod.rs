@@ -16,12 +16,19 @@ use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
 use crate::ports::{Clock, PasswordHasher, PurgeCutoffs, SessionRecord, Storage, UserRecord};
-use crate::principal::Credential;
+use crate::principal::{Credential, SignIn};
 use crate::{AppError, Principal, Service};
 
+mod challenge;
 mod credentials;
-pub(crate) use credentials::address_key;
+mod mfa;
 mod staff;
+mod step_up;
+
+pub use challenge::{ChallengeToken, LoginStep};
+pub(crate) use credentials::address_key;
+pub use mfa::TotpEnrolment;
+pub use step_up::StepUpPolicy;
 
 /// Session activity is written back at most this often, not on every request.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
@@ -37,6 +44,8 @@ pub struct Login {
     pub client_ip: Option<IpAddr>,
     /// The session token the client already had, which the new session replaces.
     pub previous_session_token: Option<String>,
+    /// A one-time code (TOTP or recovery code), for users with TOTP enabled.
+    pub one_time_code: Option<String>,
 }
 
 /// A successful login: secrets to hand to the client once, and who they are. Its `Debug`
@@ -112,36 +121,50 @@ pub(crate) fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-fn principal_of(user: &UserRecord) -> Principal {
+/// The `amr` list of its space-separated form.
+pub(crate) fn amr_list(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_owned).collect()
+}
+
+fn principal_of(user: &UserRecord, session: &SessionRecord) -> Principal {
     Principal {
         user_id: user.id,
         role: user.role,
         customer_id: user.customer_id,
-        credential: Credential::Session,
+        credential: Credential::Session(SignIn {
+            amr: amr_list(&session.amr),
+            auth_time: session.created_at,
+        }),
     }
 }
 
 impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
-    /// Logs a user in with a session: checks the credentials (throttled, see
-    /// [`Service::verify_credentials`]) and opens a fresh session.
+    /// Logs a user in with a session, in one request: checks the credentials (throttled, see
+    /// [`Service::verify_credentials`]), then, for a user with TOTP enabled, the one-time code
+    /// (`mfa_required` when missing or wrong), and opens a fresh session.
     pub async fn login(&self, attempt: Login) -> Result<LoginOutcome, AppError> {
         let user = self
             .verify_credentials(&attempt.username, &attempt.password, attempt.client_ip)
             .await?;
+        let amr = self
+            .second_factor(&user, attempt.one_time_code.as_deref(), attempt.client_ip)
+            .await?;
         let outcome = self
             .open_session(
                 &user,
+                &amr,
                 attempt.previous_session_token.as_deref(),
                 self.clock.now(),
             )
             .await?;
-        tracing::info!(event = "login_succeeded", user_id = %user.id, "login succeeded");
+        tracing::info!(event = "login_succeeded", user_id = %user.id, amr = %amr.join(" "), "login succeeded");
         Ok(outcome)
     }
 
-    async fn open_session(
+    pub(crate) async fn open_session(
         &self,
         user: &UserRecord,
+        amr: &[impl AsRef<str>],
         previous_token: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<LoginOutcome, AppError> {
@@ -153,6 +176,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             user_id: user.id,
             csrf_token_hash: sha256_hex(&csrf_token),
             created_at: now,
+            amr: amr.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" "),
             last_seen_at: now,
             expires_at,
         };
@@ -164,7 +188,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             session_token,
             csrf_token,
             expires_at,
-            principal: principal_of(user),
+            principal: principal_of(user, &record),
         })
     }
 
@@ -188,7 +212,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             self.store.touch_session(&token_hash, now).await?;
         }
         Ok(AuthenticatedSession {
-            principal: principal_of(&user),
+            principal: principal_of(&user, &session),
             token_hash,
             csrf_token_hash: session.csrf_token_hash,
         })

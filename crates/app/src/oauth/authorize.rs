@@ -156,6 +156,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         user: &Principal,
     ) -> Result<String, AppError> {
         let now = self.clock.now();
+        // The code carries how and when the user signed in, for the tokens' `amr` and
+        // `auth_time` (and so for step-up).
+        let (amr, auth_time) = user
+            .sign_in()
+            .map(|(amr, at)| (amr.join(" "), at))
+            .ok_or(AppError::Unauthenticated)?;
         let code = random_token();
         let record = AuthorizationCodeRecord {
             code_hash: sha256_hex(&code),
@@ -165,8 +171,8 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             scope: authorization.scopes.allowed_for(user.role).to_string(),
             code_challenge: authorization.challenge.as_str().to_owned(),
             nonce: authorization.nonce.clone(),
-            amr: "pwd".to_owned(),
-            auth_time: now,
+            amr,
+            auth_time,
             expires_at: now + self.config.oauth.code_ttl,
         };
         self.store.insert_authorization_code(&record).await?;

@@ -6,7 +6,7 @@ use coffre_domain::{Role, UserId};
 
 use super::issue::{Grant, Refresh};
 use super::{ClientCredentials, OAuthError, OAuthErrorCode, TokenRequest, TokenResponse};
-use crate::auth::sha256_hex;
+use crate::auth::{amr_list, sha256_hex};
 use crate::ports::{Clock, PasswordHasher, Rotation, Storage, UserRecord};
 use crate::{AppError, Service};
 
@@ -38,13 +38,6 @@ fn stored_scopes(text: &str) -> Result<Scopes, OAuthError> {
             "a stored grant has an invalid scope: {error}"
         )))
     })
-}
-
-fn amr_list(text: &str) -> Vec<String> {
-    text.split(' ')
-        .filter(|method| !method.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn required<'a>(value: Option<&'a String>, name: &str) -> Result<&'a str, OAuthError> {
@@ -269,11 +262,24 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             }
             Err(other) => return Err(other.into()),
         };
+        let amr = match self
+            .second_factor(&user, request.totp_code.as_deref(), request.client_ip)
+            .await
+        {
+            Ok(amr) => amr,
+            Err(AppError::MfaRequired(requirement)) => {
+                return Err(OAuthError::new(
+                    OAuthErrorCode::MfaRequired,
+                    format!("{requirement} (totp_code)"),
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        };
         let grant = Grant {
             client,
             user: &user,
             scopes: granted_scopes(client, request.scope.as_deref(), user.role)?,
-            amr: vec!["pwd".to_owned()],
+            amr,
             auth_time: Some(self.clock.now()),
             nonce: None,
         };

@@ -50,6 +50,9 @@ pub enum OAuthErrorCode {
     UnsupportedGrantType,
     /// A scope the client or user may not have.
     InvalidScope,
+    /// The password grant's user has TOTP enabled and `totp_code` is missing or wrong (an
+    /// extension error, as other authorization servers answer it).
+    MfaRequired,
 }
 
 impl OAuthErrorCode {
@@ -62,6 +65,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::UnauthorizedClient => "unauthorized_client",
             OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             OAuthErrorCode::InvalidScope => "invalid_scope",
+            OAuthErrorCode::MfaRequired => "mfa_required",
         }
     }
 }
@@ -150,6 +154,8 @@ pub struct TokenRequest {
     pub username: Option<String>,
     /// `password` (password).
     pub password: Option<String>,
+    /// `totp_code` (password, for users with TOTP enabled): a TOTP or recovery code.
+    pub totp_code: Option<String>,
     /// `scope`.
     pub scope: Option<String>,
     /// The caller's address, for throttling.

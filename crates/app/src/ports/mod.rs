@@ -11,6 +11,7 @@
 
 mod audit;
 mod ledger;
+mod mfa;
 mod oauth;
 mod revocations;
 mod tokens;
@@ -31,6 +32,7 @@ pub use ledger::{
     BatchResults, IdempotencyClaim, Ledger, LedgerBatch, LedgerOutcome, Respond, StatementFilter,
     StatementLine, StoredResponse, TransactionFilter,
 };
+pub use mfa::{MfaChallengeRecord, MfaStore, TotpRecord};
 pub use oauth::{
     AuthorizationCodeRecord, ClientRecord, OAuthStore, RefreshTokenRecord, RefreshTokenState,
     Rotation,
@@ -96,8 +98,10 @@ pub struct SessionRecord {
     pub user_id: UserId,
     /// Hex SHA-256 of the session's CSRF token.
     pub csrf_token_hash: String,
-    /// Login time.
+    /// Login time (the `auth_time` of what the session does).
     pub created_at: OffsetDateTime,
+    /// How the user authenticated (`pwd`, `otp`, `mfa`), space-separated (RFC 8176 values).
+    pub amr: String,
     /// Last authenticated request (for the idle timeout).
     pub last_seen_at: OffsetDateTime,
     /// Absolute expiry.
@@ -278,9 +282,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Deletes what can no longer be used: sessions past their absolute expiry or idle since
     /// before `cutoffs.idle_since`, throttle states whose window started before
     /// `cutoffs.window_started` and that lock nothing out at `cutoffs.now`, and idempotency
-    /// records, authorization codes, refresh tokens and revoked access-token ids that expired
-    /// at or before `cutoffs.now` (a used refresh token stays until it expires, so that its
-    /// replay is still detected). Returns how many rows went.
+    /// records, authorization codes, refresh tokens, login challenges and revoked access-token
+    /// ids that expired at or before `cutoffs.now` (a used refresh token stays until it
+    /// expires, so that its replay is still detected). Returns how many rows went.
     fn purge_expired(
         &self,
         cutoffs: PurgeCutoffs,
@@ -338,8 +342,8 @@ impl Clock for SystemClock {
 }
 
 /// Everything a store adapter provides: the foundation's [`Store`], the [`Ledger`], the
-/// [`AuditLog`] and the [`OAuthStore`]. The use cases and the HTTP layer are generic over this
-/// one bound.
-pub trait Storage: Store + Ledger + AuditLog + OAuthStore {}
+/// [`AuditLog`], the [`OAuthStore`] and the [`MfaStore`]. The use cases and the HTTP layer
+/// are generic over this one bound.
+pub trait Storage: Store + Ledger + AuditLog + OAuthStore + MfaStore {}
 
-impl<T: Store + Ledger + AuditLog + OAuthStore> Storage for T {}
+impl<T: Store + Ledger + AuditLog + OAuthStore + MfaStore> Storage for T {}

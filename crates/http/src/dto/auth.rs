@@ -13,7 +13,8 @@ pub struct LoginBody {
     /// Password.
     #[schema(format = Password)]
     pub password: String,
-    /// TOTP code, for users enrolled in MFA (MFA arrives with the OAuth2 work; ignored until then).
+    /// One-time code for users with TOTP enabled: the authenticator app's 6 digits, or one of
+    /// the recovery codes (each works once). Without it such a user gets 401 `mfa_required`.
     #[serde(default)]
     pub totp_code: Option<String>,
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod customer;
 pub mod hold;
+pub mod mfa;
 pub mod money;
 pub mod oauth;
 pub mod page;

@@ -24,6 +24,9 @@ pub struct TokenForm {
     /// Password (password grant).
     #[schema(format = Password)]
     pub password: Option<String>,
+    /// One-time code (password grant, for users with TOTP enabled): a TOTP code or a recovery
+    /// code. Without it such a user's password grant is refused with `mfa_required`.
+    pub totp_code: Option<String>,
     /// Requested scopes, space-separated.
     pub scope: Option<String>,
     /// Client id (`client_secret_post`, or public clients).

@@ -58,7 +58,7 @@ where
     responses(
         (status = 200, description = "Logged in; the session is in `Set-Cookie`", body = LoginDto,
             headers(("Set-Cookie" = String))),
-        (status = 401, description = "Unknown user or wrong password", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown user or wrong password (`unauthenticated`), or a missing or wrong one-time code for a user with TOTP enabled (`mfa_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures for this account or address", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = String))),
         JsonBodyErrors,
@@ -77,6 +77,7 @@ pub async fn login<S: Storage, C: Clock>(
             password: body.password,
             client_ip,
             previous_session_token,
+            one_time_code: body.totp_code,
         })
         .await?;
     let max_age = state

@@ -1,6 +1,7 @@
 //! `GET`/`POST /oauth/authorize`: the authorization endpoint (RFC 6749 §4.1). The request is
-//! checked, then the user signs in (a login form protected by a double-submit CSRF cookie), then
-//! approves the requested scopes (a consent form protected by the new session's CSRF token),
+//! checked, then the user signs in (a login form protected by a double-submit CSRF cookie, then,
+//! for a user with TOTP enabled, a one-time code form under the same cookie), then approves the
+//! requested scopes (a consent form protected by the new session's CSRF token),
 //! and the browser goes back to the client with a single-use code. First-party clients skip
 //! the consent page. Until the client and its redirect URI are known good, errors are shown to
 //! the user, never redirected.
@@ -9,15 +10,17 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coffre_app::auth::{Login, random_token, secrets_match};
+use coffre_app::auth::{
+    ChallengeToken, Login, LoginOutcome, LoginStep, random_token, secrets_match,
+};
 use coffre_app::oauth::{AuthorizationRequest, AuthorizeError, ValidAuthorization};
 use coffre_app::ports::{Clock, Storage};
-use coffre_app::{AppError, Principal};
+use coffre_app::{AppError, MfaRequirement, Principal};
 use serde::Deserialize;
 
 use crate::extract::caller::cookie;
 use crate::middleware::problem_fallback::ProtocolError;
-use crate::pages::{ConsentPage, ErrorPage, Fields, LoginPage, html, origin};
+use crate::pages::{ConsentPage, ErrorPage, Fields, LoginPage, TotpPage, html, origin};
 use crate::routes::auth::{ClientIp, session_cookie};
 use crate::state::AppState;
 
@@ -35,11 +38,14 @@ struct AuthorizeForm {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     nonce: Option<String>,
-    /// `login` or `consent`.
+    /// `login`, `totp` or `consent`.
     action: Option<String>,
     csrf_token: Option<String>,
     username: Option<String>,
     password: Option<String>,
+    /// The login waiting for its one-time code (`totp` form).
+    challenge: Option<String>,
+    totp_code: Option<String>,
     /// `allow` or `deny`.
     decision: Option<String>,
 }
@@ -255,11 +261,41 @@ pub async fn submit<S: Storage, C: Clock>(
         Ok(authorization) => authorization,
         Err(error) => return refusal(&state, error),
     };
+    let form_csrf_ok = || {
+        let expected = cookie(&headers, login_cookie_name(&state));
+        match (form.csrf_token.as_deref(), expected) {
+            (Some(presented), Some(expected)) => secrets_match(presented, expected),
+            _ => false,
+        }
+    };
     match form.action.as_deref() {
+        Some("login" | "totp") if !form_csrf_ok() => error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in form has expired or did not come from Coffre. Start again from the application.",
+        ),
         Some("login") => login(&state, &headers, client_ip, &form, &authorization).await,
+        Some("totp") => one_time_code(&state, &headers, client_ip, &form, &authorization).await,
         Some("consent") => consent(&state, &headers, &form, &authorization).await,
         _ => error_page(StatusCode::BAD_REQUEST, "unknown form"),
     }
+}
+
+/// The one-time code page, with the login challenge in its hidden fields.
+fn totp_page(form: &AuthorizeForm, challenge: &str, error: Option<&str>) -> Response {
+    let mut fields = form.fields("totp", form.csrf_token.clone().unwrap_or_default());
+    fields.push(("challenge", challenge.to_owned()));
+    if let Some(username) = &form.username {
+        // Only to greet the user on the consent page: it grants nothing.
+        fields.push(("username", username.clone()));
+    }
+    html(StatusCode::OK, &TotpPage { error, fields }, None)
+}
+
+fn previous_session<S: Storage, C: Clock>(
+    state: &AppState<S, C>,
+    headers: &HeaderMap,
+) -> Option<String> {
+    cookie(headers, state.session_cookie_name()).map(str::to_owned)
 }
 
 async fn login<S: Storage, C: Clock>(
@@ -269,36 +305,72 @@ async fn login<S: Storage, C: Clock>(
     form: &AuthorizeForm,
     authorization: &ValidAuthorization,
 ) -> Response {
-    let expected = cookie(headers, login_cookie_name(state));
-    let csrf_ok = match (form.csrf_token.as_deref(), expected) {
-        (Some(presented), Some(expected)) => secrets_match(presented, expected),
-        _ => false,
-    };
-    if !csrf_ok {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in form has expired or did not come from Coffre. Start again from the application.",
-        );
-    }
-    let username = form.username.clone().unwrap_or_default();
     let attempt = Login {
-        username: username.clone(),
+        username: form.username.clone().unwrap_or_default(),
         password: form.password.clone().unwrap_or_default(),
         client_ip,
-        previous_session_token: cookie(headers, state.session_cookie_name()).map(str::to_owned),
+        previous_session_token: previous_session(state, headers),
+        one_time_code: None,
     };
-    let outcome = match state.service.login(attempt).await {
-        Ok(outcome) => outcome,
+    match state.service.begin_login(attempt).await {
+        Ok(LoginStep::SignedIn(outcome)) => signed_in(state, form, authorization, outcome).await,
+        Ok(LoginStep::NeedsOneTimeCode(challenge)) => totp_page(form, &challenge.0, None),
         Err(AppError::Unauthenticated) => {
             let page = LoginPage {
                 client_name: &authorization.client.name,
                 error: Some("Wrong username or password."),
                 fields: form.fields("login", form.csrf_token.clone().unwrap_or_default()),
             };
-            return html(StatusCode::OK, &page, None);
+            html(StatusCode::OK, &page, None)
         }
-        Err(error) => return app_failure(error),
-    };
+        Err(error) => app_failure(error),
+    }
+}
+
+async fn one_time_code<S: Storage, C: Clock>(
+    state: &AppState<S, C>,
+    headers: &HeaderMap,
+    client_ip: Option<std::net::IpAddr>,
+    form: &AuthorizeForm,
+    authorization: &ValidAuthorization,
+) -> Response {
+    let challenge = ChallengeToken(form.challenge.clone().unwrap_or_default());
+    let code = form.totp_code.clone().unwrap_or_default();
+    let finished = state
+        .service
+        .finish_login(
+            &challenge,
+            &code,
+            client_ip,
+            previous_session(state, headers).as_deref(),
+        )
+        .await;
+    match finished {
+        Ok(outcome) => signed_in(state, form, authorization, outcome).await,
+        Err(AppError::MfaRequired(MfaRequirement::InvalidCode | MfaRequirement::OneTimeCode)) => {
+            totp_page(
+                form,
+                &challenge.0,
+                Some("Wrong or already used code. Try the next code your app shows."),
+            )
+        }
+        Err(AppError::Unauthenticated) => error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired. Start again from the application.",
+        ),
+        Err(error) => app_failure(error),
+    }
+}
+
+/// After a successful sign-in: the code straight away for a first-party client, the consent
+/// page otherwise; either way with the new session's cookie.
+async fn signed_in<S: Storage, C: Clock>(
+    state: &AppState<S, C>,
+    form: &AuthorizeForm,
+    authorization: &ValidAuthorization,
+    outcome: LoginOutcome,
+) -> Response {
+    let username = form.username.clone().unwrap_or_default();
     let max_age = state
         .service
         .config()

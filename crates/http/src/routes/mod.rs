@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authorize;
 pub mod customers;
 pub mod holds;
+pub mod mfa;
 pub mod oauth;
 pub mod ops;
 pub mod statements;

@@ -228,6 +228,7 @@ pub async fn token<S: Storage, C: Clock>(
             refresh_token: form.refresh_token,
             username: form.username,
             password: form.password,
+            totp_code: form.totp_code,
             scope: form.scope,
             client_ip,
         };

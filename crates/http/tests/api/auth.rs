@@ -3,10 +3,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::both_engines;
 use crate::helpers::{
     ManualClock, STAFF_PASSWORD, TELLER, TestApp, assert_problem, statuses_of_all,
 };
+use crate::{both_engines, both_engines_with_clock};
 
 both_engines!(
     login_sets_a_strict_http_only_session_cookie_and_returns_a_csrf_token,
@@ -26,30 +26,6 @@ both_engines_with_clock!(
     a_session_expires_after_its_idle_timeout,
     activity_keeps_a_session_alive_until_its_absolute_expiry,
 );
-
-/// Like `both_engines!`, for tests that move a [`ManualClock`].
-macro_rules! both_engines_with_clock {
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                use crate::helpers::{Engine, ManualClock, spawn_app_with, test_settings};
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() -> anyhow::Result<()> {
-                    let clock = ManualClock::new();
-                    super::$test(spawn_app_with(Engine::Sqlite, test_settings(), clock.clone()).await?, clock).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() -> anyhow::Result<()> {
-                    let clock = ManualClock::new();
-                    super::$test(spawn_app_with(Engine::Postgres, test_settings(), clock.clone()).await?, clock).await
-                }
-            }
-        )*
-    };
-}
-use both_engines_with_clock;
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response

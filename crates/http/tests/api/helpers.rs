@@ -38,6 +38,30 @@ macro_rules! both_engines {
     };
 }
 
+/// Like `both_engines!`, for tests that move a [`ManualClock`].
+#[macro_export]
+macro_rules! both_engines_with_clock {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use $crate::helpers::{Engine, ManualClock, spawn_app_with, test_settings};
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_sqlite() -> anyhow::Result<()> {
+                    let clock = ManualClock::new();
+                    super::$test(spawn_app_with(Engine::Sqlite, test_settings(), clock.clone()).await?, clock).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() -> anyhow::Result<()> {
+                    let clock = ManualClock::new();
+                    super::$test(spawn_app_with(Engine::Postgres, test_settings(), clock.clone()).await?, clock).await
+                }
+            }
+        )*
+    };
+}
+
 /// The storage engine under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Engine {
@@ -151,6 +175,12 @@ pub(crate) fn test_config(issuer: &str) -> anyhow::Result<ServiceConfig> {
             window: lockout,
             lockout,
         },
+        mfa_throttle: ThrottlePolicy {
+            max_failures: 5,
+            window: lockout,
+            lockout,
+        },
+        step_up: coffre_app::auth::StepUpPolicy::default(),
         ledger: coffre_domain::ledger::LedgerPolicy::default(),
         oauth: OAuthPolicy {
             issuer: issuer.to_owned(),
@@ -169,6 +199,11 @@ pub(crate) struct ManualClock(Arc<Mutex<OffsetDateTime>>);
 impl ManualClock {
     pub(crate) fn new() -> Self {
         ManualClock(Arc::new(Mutex::new(OffsetDateTime::now_utc())))
+    }
+
+    /// Now, in Unix seconds (what TOTP codes count from).
+    pub(crate) fn now_unix(&self) -> i64 {
+        self.now().unix_timestamp()
     }
 
     pub(crate) fn advance(&self, by: time::Duration) {

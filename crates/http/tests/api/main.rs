@@ -13,6 +13,7 @@ mod concurrency;
 mod customers;
 mod errors;
 mod holds;
+mod mfa;
 mod oauth;
 mod oauth_support;
 mod operations;

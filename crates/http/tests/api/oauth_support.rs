@@ -85,6 +85,22 @@ impl TestApp {
             .await?)
     }
 
+    /// A JSON POST with `Authorization: Bearer` and a fresh `Idempotency-Key`.
+    pub(crate) async fn bearer_post_once(
+        &self,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<Response> {
+        Ok(reqwest::Client::new()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", crate::helpers::fresh_key())
+            .json(body)
+            .send()
+            .await?)
+    }
+
     /// A form POST to an OAuth endpoint as `client`: HTTP Basic for confidential clients,
     /// `client_id` in the form for public ones.
     pub(crate) async fn client_post(

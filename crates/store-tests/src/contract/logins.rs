@@ -41,6 +41,7 @@ fn session(user: &UserRecord) -> SessionRecord {
         user_id: user.id,
         csrf_token_hash: format!("{:064x}", u64::MAX - fixtures::unique_number()),
         created_at: now,
+        amr: "pwd".to_owned(),
         last_seen_at: now,
         expires_at: now + Duration::hours(8),
     }
@@ -106,6 +107,33 @@ pub async fn a_new_session_replaces_the_old_one<S: Store>(store: &S) -> anyhow::
     assert_eq!(
         store.find_session(&other.token_hash).await?,
         Some((other, user))
+    );
+    Ok(())
+}
+
+/// A session keeps how its user authenticated: a password session replaced, once the second
+/// factor is given, by one whose `amr` says so.
+pub async fn a_session_keeps_how_its_user_authenticated<S: Store>(store: &S) -> anyhow::Result<()> {
+    let user = fixtures::staff_user("teller.amr", Role::Teller)?;
+    store.insert_user(&user).await?;
+    let password = session(&user);
+    store.insert_session(&password, None).await?;
+    let found = store.find_session(&password.token_hash).await?;
+    assert_eq!(
+        found.map(|(session, _)| session.amr),
+        Some("pwd".to_owned())
+    );
+
+    let second_factor = SessionRecord {
+        amr: "pwd otp mfa".to_owned(),
+        ..session(&user)
+    };
+    store
+        .insert_session(&second_factor, Some(&password.token_hash))
+        .await?;
+    assert_eq!(
+        store.find_session(&second_factor.token_hash).await?,
+        Some((second_factor, user))
     );
     Ok(())
 }

@@ -13,6 +13,7 @@ mod customers;
 pub mod fixtures;
 mod ledger;
 mod logins;
+mod mfa;
 mod oauth;
 
 pub use accounts::*;
@@ -21,4 +22,5 @@ pub use concurrency::*;
 pub use customers::*;
 pub use ledger::*;
 pub use logins::*;
+pub use mfa::*;
 pub use oauth::*;
