@@ -17,6 +17,7 @@ both_engines!(
     other_bad_requests_go_back_to_the_client_with_an_error,
     a_code_is_bound_to_its_verifier_and_its_client,
     forms_need_their_csrf_token_and_a_denial_goes_back_as_access_denied,
+    a_user_with_totp_gives_a_one_time_code_on_a_second_page,
 );
 
 const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-0123456789";
@@ -320,5 +321,92 @@ async fn forms_need_their_csrf_token_and_a_denial_goes_back_as_access_denied(
     let params = decide(&browser, &app, consent, "deny").await?;
     assert_eq!(param(&params, "error"), Some("access_denied"));
     assert_eq!(param(&params, "state"), Some("xyz-state"));
+    Ok(())
+}
+
+/// Posts a page's form with its hidden fields plus `extra`.
+async fn submit(
+    browser: &Client,
+    app: &TestApp,
+    page: &str,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<reqwest::Response> {
+    let mut fields = hidden_fields(page);
+    fields.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    Ok(browser
+        .post(app.url("/oauth/authorize"))
+        .form(&fields)
+        .send()
+        .await?)
+}
+
+async fn a_user_with_totp_gives_a_one_time_code_on_a_second_page(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    use crate::mfa::{code_at, enrol, now};
+    let email = "totp@example.org";
+    let (_, customer) = app.verified_customer(email).await?;
+    let now = now();
+    let enrolled = enrol(&customer, now).await?;
+    let sessions = app.count("sessions").await?;
+    let (client_id, _) = app.client("web-app")?;
+    let browser = browser()?;
+    let url = authorize_url(&app, &client_id, &[]);
+
+    // The right password leads to the code page, and opens no session yet.
+    let totp = sign_in(&browser, &url, email).await?;
+    assert_eq!(totp.status(), StatusCode::OK);
+    assert!(!totp.headers().contains_key("set-cookie"));
+    let page = totp.text().await?;
+    assert!(
+        page.contains(r#"<label for="totp_code">One-time code</label>"#),
+        "{page}"
+    );
+    assert_eq!(app.count("sessions").await?, sessions);
+
+    // A wrong code: the same page again, with a message.
+    let wrong = submit(&browser, &app, &page, &[("totp_code", "000000")]).await?;
+    assert_eq!(wrong.status(), StatusCode::OK);
+    let page = wrong.text().await?;
+    assert!(page.contains("Wrong or already used code"), "{page}");
+
+    // The code page's form is worthless without the browser's own CSRF cookie.
+    let stranger = submit(
+        &self::browser()?,
+        &app,
+        &page,
+        &[("totp_code", &code_at(&enrolled.secret, now)?)],
+    )
+    .await?;
+    assert_eq!(stranger.status(), StatusCode::BAD_REQUEST);
+
+    // The right code: consent, then the code, whose tokens say a one-time code was used.
+    let consent = submit(
+        &browser,
+        &app,
+        &page,
+        &[("totp_code", &code_at(&enrolled.secret, now)?)],
+    )
+    .await?;
+    let params = decide(&browser, &app, consent, "allow").await?;
+    let code = param(&params, "code").ok_or_else(|| anyhow::anyhow!("no code in {params:?}"))?;
+    let (status, tokens) = redeem(&app, "web-app", code, VERIFIER).await?;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let (_, access) = crate::oauth_support::jwt_parts(field(&tokens, "access_token")?)?;
+    assert_eq!(access["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+
+    // The finished login's challenge cannot open a second session.
+    let replay = submit(
+        &browser,
+        &app,
+        &page,
+        &[("totp_code", &code_at(&enrolled.secret, now + 30)?)],
+    )
+    .await?;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     Ok(())
 }

@@ -28,24 +28,24 @@ both_engines_with_clock!(
 );
 
 /// The TOTP code of `secret` (base32) at `unix_time`.
-fn code_at(secret: &str, unix_time: i64) -> anyhow::Result<String> {
+pub(crate) fn code_at(secret: &str, unix_time: i64) -> anyhow::Result<String> {
     let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret)
         .context("secret is not base32")?;
     Ok(TotpSecret::from_bytes(bytes)?.code_at(u64::try_from(unix_time)?)?)
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// A TOTP user: their secret and recovery codes. The enrolment is confirmed with the code of
 /// the step before `at`, so that the code of `at`'s own step is still unused.
-struct Enrolled {
-    secret: String,
-    recovery_codes: Vec<String>,
+pub(crate) struct Enrolled {
+    pub(crate) secret: String,
+    pub(crate) recovery_codes: Vec<String>,
 }
 
-async fn enrol(client: &UserClient, at: i64) -> anyhow::Result<Enrolled> {
+pub(crate) async fn enrol(client: &UserClient, at: i64) -> anyhow::Result<Enrolled> {
     let response = client.post("/v1/me/mfa/totp", &json!({})).await?;
     anyhow::ensure!(
         response.status() == StatusCode::OK,
