@@ -10,6 +10,8 @@ ensure_system_packages() {
   command -v cargo >/dev/null || die "cargo is missing: install a Rust toolchain (https://rustup.rs), then re-run"
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v npm >/dev/null || missing+=(nodejs npm)
   command -v python3 >/dev/null || missing+=(python3)
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   command -v curl >/dev/null || missing+=(curl)
@@ -23,6 +25,20 @@ ensure_system_packages() {
   command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
   $sudo apt-get update -qq || die "apt-get update failed"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" || die "could not install ${missing[*]}"
+}
+
+# Installs the browser tests' npm packages (tests/browser) when missing or older than the lockfile.
+ensure_browser_test_packages() {
+  local dir=tests/browser
+  [ -f "$dir/node_modules/playwright-core/package.json" ] \
+    && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  command -v npm >/dev/null || die "npm is missing: install Node.js 20 or later with npm, then re-run"
+  # playwright-core needs Node 20; Debian 12's own nodejs is 18 (NodeSource has 20).
+  local node_major
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  [ "$node_major" -ge 20 ] || die "Node.js $node_major is too old for playwright-core: install Node.js 20 or later, then re-run"
+  say "npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund) || die "npm ci failed in $dir"
 }
 
 # Prints the directory of the newest installed PostgreSQL server binaries.
