@@ -10,7 +10,9 @@ use crate::auth::StepUpPolicy;
 use crate::idempotency::InFlight;
 use crate::oauth::OAuthPolicy;
 use crate::password::DUMMY_PASSWORD;
-use crate::ports::{Clock, PasswordHasher, RevocationList, Storage, StoreRevocations, TokenSigner};
+use crate::ports::{
+    Clock, PasswordHasher, RevocationList, SecretSeal, Storage, StoreRevocations, TokenSigner,
+};
 use crate::throttle::ThrottlePolicy;
 
 /// This bank's identity, used to build IBANs and in inter-bank messages.
@@ -57,6 +59,8 @@ pub struct Service<S, H, C> {
     pub(crate) tokens: Arc<dyn TokenSigner>,
     /// Revoked access-token ids.
     pub(crate) revocations: Arc<dyn RevocationList>,
+    /// Seals the TOTP secrets the store keeps.
+    pub(crate) seal: Arc<dyn SecretSeal>,
     pub(crate) config: ServiceConfig,
     /// A real hash of a random password, verified against when a username is unknown, so that
     /// a login for an unknown user takes as long as one for a known user.
@@ -72,6 +76,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         hasher: H,
         clock: C,
         tokens: Arc<dyn TokenSigner>,
+        seal: Arc<dyn SecretSeal>,
         config: ServiceConfig,
     ) -> Result<Self, AppError> {
         let dummy_hash = hasher
@@ -84,6 +89,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             hasher,
             clock,
             tokens,
+            seal,
             config,
             dummy_hash,
             in_flight: InFlight::default(),

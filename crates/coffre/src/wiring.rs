@@ -11,7 +11,7 @@ use coffre_app::throttle::ThrottlePolicy;
 use coffre_app::{BankIdentity, Service, ServiceConfig};
 use coffre_domain::ledger::LedgerPolicy;
 use coffre_domain::{Bic, FrenchRib};
-use coffre_jose::{JwtSigner, KeyRing};
+use coffre_jose::{JwtSigner, KeyRing, SecretSealer};
 use coffre_store_postgres::PostgresStore;
 use coffre_store_sqlite::SqliteStore;
 use time::Duration;
@@ -165,11 +165,14 @@ pub(crate) async fn service_at<S: coffre_app::ports::Storage>(
         service_config.oauth.issuer.clone(),
         service_config.oauth.audience.clone(),
     );
+    let sealer = SecretSealer::load_or_create(&config.keys_dir())
+        .context("failed to load the key that seals stored secrets")?;
     Service::new(
         store,
         Argon2Hasher::new(),
         SystemClock,
         Arc::new(signer),
+        Arc::new(sealer),
         service_config,
     )
     .await

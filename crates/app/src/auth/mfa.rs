@@ -7,6 +7,7 @@
 //! only by someone allowed millions of tries.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use coffre_domain::UserId;
 use coffre_domain::mfa::{
@@ -16,7 +17,7 @@ use rand_core::{OsRng, RngCore};
 use time::OffsetDateTime;
 
 use crate::auth::address_key;
-use crate::ports::{Clock, PasswordHasher, Storage, TotpRecord, UserRecord};
+use crate::ports::{Clock, PasswordHasher, SecretSeal, Storage, TotpRecord, UserRecord};
 use crate::principal::{AMR_PASSWORD, AMR_WITH_OTP};
 use crate::throttle::ThrottlePolicy;
 use crate::{AppError, MfaRequirement, Principal, Service};
@@ -48,15 +49,22 @@ fn mfa_key(user_id: UserId) -> String {
     format!("mfa:{}", user_id.0)
 }
 
-/// The stored secret, which enrolment made valid.
-fn secret_of(record: &TotpRecord) -> Result<TotpSecret, AppError> {
-    TotpSecret::from_bytes(record.secret.clone())
-        .map_err(|error| AppError::Unknown(anyhow::Error::new(error)))
+/// The stored secret, unsealed.
+fn secret_of(seal: &dyn SecretSeal, record: &TotpRecord) -> Result<TotpSecret, AppError> {
+    let bytes = seal
+        .open(&record.secret, record.user_id.0.as_bytes())
+        .map_err(AppError::Unknown)?;
+    TotpSecret::from_bytes(bytes).map_err(|error| AppError::Unknown(anyhow::Error::new(error)))
 }
 
 /// Checks `code` against a confirmed enrolment and uses it up: a TOTP code's step becomes the
 /// last one used, a recovery code is struck off.
-fn use_code(record: &mut TotpRecord, code: &str, now: OffsetDateTime) -> Result<(), AppError> {
+fn use_code(
+    seal: &dyn SecretSeal,
+    record: &mut TotpRecord,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     if let Some(recovery) = RecoveryCode::parse(code) {
         let hash = recovery.hash();
         let before = record.recovery_code_hashes.len();
@@ -75,7 +83,7 @@ fn use_code(record: &mut TotpRecord, code: &str, now: OffsetDateTime) -> Result<
     let last = record
         .last_used_step
         .and_then(|step| u64::try_from(step).ok());
-    let step = secret_of(record)?
+    let step = secret_of(seal, record)?
         .verify(code, unix_seconds(now), last)
         .map_err(|_| AppError::MfaRequired(MfaRequirement::InvalidCode))?;
     record.last_used_step = Some(i64::try_from(step).unwrap_or(i64::MAX));
@@ -100,9 +108,13 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         OsRng.fill_bytes(&mut bytes);
         let secret = TotpSecret::from_bytes(bytes)
             .map_err(|error| AppError::Unknown(anyhow::Error::new(error)))?;
+        let sealed = self
+            .seal
+            .seal(secret.as_bytes(), user.id.0.as_bytes())
+            .map_err(AppError::Unknown)?;
         let record = TotpRecord {
             user_id: user.id,
-            secret: secret.as_bytes().to_vec(),
+            secret: sealed,
             confirmed_at: None,
             last_used_step: None,
             recovery_code_hashes: Vec::new(),
@@ -147,6 +159,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .collect();
         let hashes = codes.iter().map(RecoveryCode::hash).collect();
         let code = code.to_owned();
+        let seal = Arc::clone(&self.seal);
         self.store
             .update_totp(caller.user_id, move |current| {
                 let Some(mut record) = current else {
@@ -159,7 +172,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                         "two-factor authentication is already enabled".to_owned(),
                     ));
                 }
-                let step = secret_of(&record)?
+                let step = secret_of(seal.as_ref(), &record)?
                     .verify(&code, unix_seconds(now), None)
                     .map_err(|error: MfaError| AppError::invalid("code", error))?;
                 record.confirmed_at = Some(now);
@@ -212,13 +225,14 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         self.reserve_attempt(&self.mfa_throttle_keys(user_id, client_ip), now)
             .await?;
         let code = code.to_owned();
+        let seal = Arc::clone(&self.seal);
         let checked = self
             .store
             .update_totp(user_id, move |current| {
                 let mut record = current
                     .filter(|record| record.confirmed_at.is_some())
                     .ok_or(AppError::MfaRequired(MfaRequirement::OneTimeCode))?;
-                use_code(&mut record, &code, now)?;
+                use_code(seal.as_ref(), &mut record, &code, now)?;
                 Ok(Some(record))
             })
             .await;

@@ -13,7 +13,8 @@ use crate::ports::StoreError;
 pub struct TotpRecord {
     /// Whose it is (one enrolment per user).
     pub user_id: UserId,
-    /// The shared secret's bytes. It must be readable to check codes, so it cannot be hashed.
+    /// The shared secret, sealed by the [`SecretSeal`](crate::ports::SecretSeal) port for this
+    /// user. It must be readable to check codes, so it cannot be hashed.
     pub secret: Vec<u8>,
     /// When the user proved their app holds the secret; until then logins ignore it.
     pub confirmed_at: Option<OffsetDateTime>,

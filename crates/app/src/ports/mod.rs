@@ -14,6 +14,7 @@ mod ledger;
 mod mfa;
 mod oauth;
 mod revocations;
+mod seal;
 mod tokens;
 
 use std::future::Future;
@@ -38,6 +39,7 @@ pub use oauth::{
     Rotation,
 };
 pub use revocations::{BoxFuture, RevocationList, StoreRevocations};
+pub use seal::SecretSeal;
 pub use tokens::{AccessClaims, IdClaims, TokenRejected, TokenSigner};
 
 /// Which uniqueness rule a write broke.

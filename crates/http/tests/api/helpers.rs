@@ -13,7 +13,7 @@ use coffre_app::{BankIdentity, Service, ServiceConfig};
 use coffre_domain::oauth::{ClientType, GrantType, NewClient, Scopes};
 use coffre_domain::{Bic, Role};
 use coffre_http::{AppState, HttpSettings};
-use coffre_jose::{JwtSigner, KeyRing};
+use coffre_jose::{JwtSigner, KeyRing, SecretSealer};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -280,6 +280,7 @@ async fn start<S: Storage, C: Clock>(
         Argon2Hasher::new(),
         clock,
         Arc::new(signer),
+        Arc::new(SecretSealer::load_or_create(keys_dir.path())?),
         test_config(&issuer)?,
     )
     .await
@@ -354,13 +355,24 @@ impl TestApp {
 
     /// A logged-in client.
     pub(crate) async fn login(&self, username: &str, password: &str) -> anyhow::Result<UserClient> {
+        self.log_in(&json!({"username": username, "password": password}))
+            .await
+    }
+
+    /// A client logged in with a one-time code as well.
+    pub(crate) async fn login_with_code(
+        &self,
+        username: &str,
+        password: &str,
+        totp_code: &str,
+    ) -> anyhow::Result<UserClient> {
+        self.log_in(&json!({"username": username, "password": password, "totp_code": totp_code}))
+            .await
+    }
+
+    async fn log_in(&self, body: &Value) -> anyhow::Result<UserClient> {
         let mut client = self.anonymous();
-        let response = client
-            .post(
-                "/auth/login",
-                &json!({"username": username, "password": password}),
-            )
-            .await?;
+        let response = client.post("/auth/login", body).await?;
         anyhow::ensure!(
             response.status() == StatusCode::OK,
             "login failed: {}",

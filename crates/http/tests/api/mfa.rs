@@ -147,8 +147,8 @@ async fn enrolment_hands_out_a_secret_a_qr_code_and_ten_recovery_codes(
     // Enabled: a second enrolment (which would replace the factor) is refused.
     let again = client.post("/v1/me/mfa/totp", &json!({})).await?;
     assert_problem(again, StatusCode::CONFLICT, "conflict").await?;
-    // Only hashes are stored: no recovery code appears in the database.
-    assert_eq!(app.count("user_totp").await?, 1);
+    // The secret is stored sealed: version, 24-byte nonce, the 20 bytes encrypted, 16-byte tag.
+    assert_eq!(app.count("user_totp WHERE length(secret) = 61").await?, 1);
     Ok(())
 }
 
@@ -318,16 +318,9 @@ async fn a_large_transfer_needs_a_login_with_a_code_within_five_minutes(
 
     let at = clock.now_unix();
     let enrolled = enrol(&client, at).await?;
-    let mut fresh = app.anonymous();
-    let response = fresh
-        .post(
-            "/auth/login",
-            &json!({"username": email, "password": CUSTOMER_PASSWORD, "totp_code": code_at(&enrolled.secret, at)?}),
-        )
+    let fresh = app
+        .login_with_code(email, CUSTOMER_PASSWORD, &code_at(&enrolled.secret, at)?)
         .await?;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await?;
-    fresh.csrf = body["csrf_token"].as_str().map(str::to_owned);
     let key = fresh_key();
     let large = transfer(&current, &savings, "1500.00");
     assert_eq!(
@@ -354,16 +347,9 @@ async fn a_large_transfer_needs_a_login_with_a_code_within_five_minutes(
 
     // A fresh login with the next code: allowed again.
     let at = clock.now_unix();
-    let mut again = app.anonymous();
-    let response = again
-        .post(
-            "/auth/login",
-            &json!({"username": email, "password": CUSTOMER_PASSWORD, "totp_code": code_at(&enrolled.secret, at)?}),
-        )
+    let again = app
+        .login_with_code(email, CUSTOMER_PASSWORD, &code_at(&enrolled.secret, at)?)
         .await?;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await?;
-    again.csrf = body["csrf_token"].as_str().map(str::to_owned);
     assert_eq!(
         again.post_once("/v1/transactions", &large).await?.status(),
         StatusCode::CREATED

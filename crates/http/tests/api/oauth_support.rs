@@ -77,12 +77,7 @@ impl TestApp {
         path: &str,
         body: &Value,
     ) -> anyhow::Result<Response> {
-        Ok(reqwest::Client::new()
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await?)
+        Ok(self.bearer_json_post(token, path, body).send().await?)
     }
 
     /// A JSON POST with `Authorization: Bearer` and a fresh `Idempotency-Key`.
@@ -92,13 +87,18 @@ impl TestApp {
         path: &str,
         body: &Value,
     ) -> anyhow::Result<Response> {
-        Ok(reqwest::Client::new()
-            .post(self.url(path))
-            .bearer_auth(token)
+        Ok(self
+            .bearer_json_post(token, path, body)
             .header("Idempotency-Key", crate::helpers::fresh_key())
-            .json(body)
             .send()
             .await?)
+    }
+
+    fn bearer_json_post(&self, token: &str, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
     }
 
     /// A form POST to an OAuth endpoint as `client`: HTTP Basic for confidential clients,

@@ -5,4 +5,5 @@ mod jwks;
 mod key_files;
 mod refusals;
 mod rotation;
+mod seal;
 mod signing;
