@@ -43,6 +43,25 @@ pub(crate) struct Config {
     pub(crate) ledger: LedgerConfig,
     /// The authorization server.
     pub(crate) auth: AuthConfig,
+    /// Request rate limits.
+    pub(crate) rate_limit: RateLimitConfig,
+}
+
+/// `[rate_limit]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RateLimitConfig {
+    /// Requests per minute per client and route class, burst included
+    /// (`COFFRE_RATE_LIMIT_REQUESTS_PER_MINUTE`).
+    pub(crate) requests_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            requests_per_minute: 100,
+        }
+    }
 }
 
 /// `[database]`.
@@ -227,13 +246,22 @@ impl Default for Config {
             session: SessionConfig::default(),
             ledger: LedgerConfig::default(),
             auth: AuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }
 
 /// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 8] = [
-    "database", "redis", "nats", "bank", "http", "session", "ledger", "auth",
+const SECTIONS: [&str; 9] = [
+    "database",
+    "redis",
+    "nats",
+    "bank",
+    "http",
+    "session",
+    "ledger",
+    "auth",
+    "rate_limit",
 ];
 /// Top-level keys read from `COFFRE_<KEY>`.
 const TOP_LEVEL: [&str; 4] = ["listen", "data_dir", "public_url", "log"];

@@ -1,5 +1,6 @@
 //! `coffre serve`: run the API until SIGTERM or SIGINT, then drain in-flight requests.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +52,8 @@ fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
         body_limit_bytes: config.http.body_limit_bytes,
         request_timeout: Duration::from_millis(config.http.request_timeout_ms),
         trusted_proxies,
+        rate_limit_per_minute: NonZeroU32::new(config.rate_limit.requests_per_minute)
+            .context("COFFRE_RATE_LIMIT_REQUESTS_PER_MINUTE must be positive")?,
     })
 }
 

@@ -120,6 +120,18 @@ impl ApiError {
         }
     }
 
+    /// 429 `rate_limited`, retry after `seconds` (at least one).
+    pub fn rate_limited(seconds: u64) -> Self {
+        ApiError {
+            retry_after_seconds: Some(i64::try_from(seconds.max(1)).unwrap_or(i64::MAX)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; retry later",
+            )
+        }
+    }
+
     /// 400 `malformed_request`.
     pub fn malformed(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", detail)
@@ -273,14 +285,9 @@ impl From<AppError> for ApiError {
                 // Rounded up: retrying a fraction of a second early would only fail again.
                 let seconds =
                     retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
-                let seconds = seconds.max(1);
                 ApiError {
-                    retry_after_seconds: Some(seconds),
-                    ..ApiError::new(
-                        S::TOO_MANY_REQUESTS,
-                        "rate_limited",
-                        "too many attempts; retry later",
-                    )
+                    detail: "too many attempts; retry later".to_owned(),
+                    ..ApiError::rate_limited(u64::try_from(seconds).unwrap_or(1))
                 }
             }
             AppError::Unavailable(cause) => {

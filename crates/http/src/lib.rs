@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod openapi;
 mod pages;
 pub mod problem_responses;
+pub mod rate_limit;
 pub mod routes;
 pub mod scopes;
 pub mod state;
@@ -138,6 +139,10 @@ pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::rate_limit::rate_limit::<S, C>,
+        ))
         .layer(cors(&settings.cors_allowed_origins))
         .layer(CatchPanicLayer::custom(
             middleware::problem_fallback::panic_response,
@@ -185,6 +190,9 @@ fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
             HeaderName::from_static(extract::idempotency_key::IDEMPOTENCY_REPLAYED),
             HeaderName::from_static(middleware::request_id::REQUEST_ID),
         ])

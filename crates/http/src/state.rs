@@ -1,14 +1,18 @@
-//! What every handler can reach: the use cases, the HTTP settings and the metrics registry.
+//! What every handler can reach: the use cases, the HTTP settings, the metrics registry and the
+//! rate limiter.
 
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderValue;
 use coffre_app::Service;
 use coffre_app::password::Argon2Hasher;
-use coffre_app::ports::{Clock, Storage};
+use coffre_app::ports::{Clock, RateLimiter, Storage};
 use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::rate_limit::InProcessLimiter;
 
 /// HTTP-level settings, from configuration.
 #[derive(Debug, Clone)]
@@ -24,6 +28,9 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Requests allowed per minute per client and route class (in process unless a shared
+    /// limiter is set with [`AppState::with_rate_limiter`]).
+    pub rate_limit_per_minute: NonZeroU32,
 }
 
 impl Default for HttpSettings {
@@ -34,6 +41,7 @@ impl Default for HttpSettings {
             body_limit_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
+            rate_limit_per_minute: NonZeroU32::MIN.saturating_add(99),
         }
     }
 }
@@ -47,6 +55,8 @@ pub struct AppState<S, C> {
     pub settings: Arc<HttpSettings>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// Counts requests against the rate limits.
+    pub limiter: Arc<dyn RateLimiter>,
 }
 
 impl<S, C> Clone for AppState<S, C> {
@@ -55,6 +65,7 @@ impl<S, C> Clone for AppState<S, C> {
             service: Arc::clone(&self.service),
             settings: Arc::clone(&self.settings),
             metrics: self.metrics.clone(),
+            limiter: Arc::clone(&self.limiter),
         }
     }
 }
@@ -68,9 +79,16 @@ impl<S: Storage, C: Clock> AppState<S, C> {
     ) -> Self {
         AppState {
             service: Arc::new(service),
+            limiter: Arc::new(InProcessLimiter::per_minute(settings.rate_limit_per_minute)),
             settings: Arc::new(settings),
             metrics,
         }
+    }
+
+    /// Counts requests with `limiter` (shared by every node, in Redis) instead of in process.
+    pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiter = limiter;
+        self
     }
 
     /// The session cookie's name: `__Host-` prefixed when served over HTTPS, which makes

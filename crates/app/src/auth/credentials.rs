@@ -110,9 +110,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     }
 }
 
-/// The throttle key of a client address. An IPv6 client usually holds a whole /64 and can
-/// change address within it at will, so the /64 is what is counted.
-pub(crate) fn address_key(client_ip: Option<IpAddr>) -> String {
+/// The throttle (and rate-limit) key of a client address. An IPv6 client usually holds a whole
+/// /64 and can change address within it at will, so the /64 is what is counted.
+pub fn address_key(client_ip: Option<IpAddr>) -> String {
     match client_ip {
         Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
         Some(IpAddr::V6(v6)) => {

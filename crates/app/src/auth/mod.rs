@@ -26,7 +26,7 @@ mod staff;
 mod step_up;
 
 pub use challenge::{ChallengeToken, LoginStep};
-pub(crate) use credentials::address_key;
+pub use credentials::address_key;
 pub use mfa::TotpEnrolment;
 pub use step_up::StepUpPolicy;
 

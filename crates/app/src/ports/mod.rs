@@ -13,6 +13,7 @@ mod audit;
 mod ledger;
 mod mfa;
 mod oauth;
+mod rate_limit;
 mod revocations;
 mod seal;
 mod tokens;
@@ -38,6 +39,7 @@ pub use oauth::{
     AuthorizationCodeRecord, ClientRecord, OAuthStore, RefreshTokenRecord, RefreshTokenState,
     Rotation,
 };
+pub use rate_limit::{RateDecision, RateLimiter};
 pub use revocations::{BoxFuture, RevocationList, StoreRevocations};
 pub use seal::SecretSeal;
 pub use tokens::{AccessClaims, IdClaims, TokenRejected, TokenSigner};

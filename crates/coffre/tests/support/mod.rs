@@ -34,6 +34,8 @@ impl Site {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("COFFRE_DATA_DIR", &self.data_dir)
+            // These tests load the server far beyond the default 100 requests a minute.
+            .env("COFFRE_RATE_LIMIT_REQUESTS_PER_MINUTE", "1000000000")
             .current_dir(&self.data_dir);
         if let Some(url) = &self.database_url {
             command.env("COFFRE_DATABASE_URL", url);

@@ -2,5 +2,6 @@
 
 pub mod access_log;
 pub mod problem_fallback;
+pub mod rate_limit;
 pub mod request_id;
 pub mod security_headers;

@@ -17,6 +17,7 @@ mod mfa;
 mod oauth;
 mod oauth_support;
 mod operations;
+mod rate_limits;
 mod statements;
 mod transaction_batches;
 mod transaction_idempotency;
