@@ -9,7 +9,7 @@ use axum::http::HeaderValue;
 use coffre_app::ports::Storage;
 use coffre_http::{AppState, HttpSettings};
 use coffre_jose::KeyRing;
-use coffre_redis::RedisRevocations;
+use coffre_redis::{RedisRateLimiter, RedisRevocations};
 use secrecy::ExposeSecret as _;
 
 use crate::config::Config;
@@ -72,15 +72,25 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
     };
     let keys = wiring::key_ring(&config)?;
     let mut service = wiring::service_at(store, &config, &url, Arc::clone(&keys)).await?;
+    let settings = http_settings(&config)?;
+    let mut shared_limiter = None;
     if let Some(redis_url) = &config.redis.url {
         let revocations = RedisRevocations::connect(redis_url.expose_secret())
             .await
             .context("failed to connect to Redis (COFFRE_REDIS_URL)")?;
         service = service.with_revocations(Arc::new(revocations));
-        tracing::info!("revoked access tokens are shared through Redis");
+        let limiter =
+            RedisRateLimiter::connect(redis_url.expose_secret(), settings.rate_limit_per_minute)
+                .await
+                .context("failed to connect to Redis (COFFRE_REDIS_URL)")?;
+        shared_limiter = Some(Arc::new(limiter));
+        tracing::info!("revoked access tokens and rate limits are shared through Redis");
     }
     let metrics = coffre_http::metrics_recorder::install()?;
-    let state = AppState::new(service, http_settings(&config)?, metrics);
+    let mut state = AppState::new(service, settings, metrics);
+    if let Some(limiter) = shared_limiter {
+        state = state.with_rate_limiter(limiter);
+    }
     tracing::info!(url = %url, address = %address, "Coffre is listening");
     let reloader = tokio::spawn(reload_keys_periodically(
         keys,

@@ -1,6 +1,11 @@
-//! Coffre's Redis adapter: state every node of a cluster must see at once. For now, the list of
-//! revoked access-token ids (`RevocationList`): a token revoked through one node is refused by
-//! every other on its next request, and each entry expires by itself when its token would have.
+//! Coffre's Redis adapter: state every node of a cluster must see at once: the list of revoked
+//! access-token ids (`RevocationList`: a token revoked through one node is refused by every
+//! other on its next request, each entry expiring when its token would have) and the request
+//! rate limits (`RateLimiter`, [`RedisRateLimiter`]).
+
+mod rate_limit;
+
+pub use rate_limit::RedisRateLimiter;
 
 use coffre_app::ports::{BoxFuture, RevocationList, StoreError};
 use redis::AsyncCommands as _;

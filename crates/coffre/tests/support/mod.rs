@@ -86,8 +86,14 @@ impl Site {
 
     /// Starts `coffre serve` on a free port and waits until it announces its address.
     pub(crate) fn serve(&self) -> anyhow::Result<Server> {
+        self.serve_with_env(&[])
+    }
+
+    /// Like [`Site::serve`], with extra environment variables.
+    pub(crate) fn serve_with_env(&self, env: &[(&str, &str)]) -> anyhow::Result<Server> {
         let mut child = self
             .command()
+            .envs(env.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -70,6 +70,16 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Stops the server now (an outage, in the middle of a test).
+    #[allow(dead_code, reason = "each test binary includes this file; not all stop Redis")]
+    pub(crate) fn stop(&mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,56 @@
+//! Rate limits across nodes: two `coffre serve` processes on one PostgreSQL and one Redis share
+//! each client's allowance, and when Redis stops in the middle, requests go on (fail open):
+//! nothing answers 500.
+
+#[path = "support/redis.rs"]
+mod redis;
+mod support;
+
+use support::{Api, STAFF_PASSWORD, Site};
+
+const LIMIT: &str = "10";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_one_allowance_and_a_redis_outage_fails_open() -> anyhow::Result<()> {
+    let mut redis = redis::RedisServer::start()?;
+    let data_dir = tempfile::tempdir()?;
+    std::fs::write(
+        data_dir.path().join("coffre.toml"),
+        format!("[redis]\nurl = \"{}\"\n", redis.url),
+    )?;
+    let site = Site {
+        data_dir: data_dir.path().to_owned(),
+        database_url: Some(coffre_store_tests::fresh_database_url().await?),
+    };
+    site.create_user("root", "admin")?;
+    let env = [("COFFRE_RATE_LIMIT_REQUESTS_PER_MINUTE", LIMIT)];
+    let node_a = site.serve_with_env(&env)?;
+    let node_b = site.serve_with_env(&env)?;
+
+    // One session, used on both nodes: one client, one `read` allowance of 10.
+    let on_a = Api::login(&node_a.url, "root", STAFF_PASSWORD).await?;
+    let on_b = on_a.fresh_client(&node_b.url);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(on_a.get("/v1/customers").await?.0);
+        statuses.push(on_b.get("/v1/customers").await?.0);
+    }
+    let admitted = statuses.iter().filter(|status| **status == 200).count();
+    let refused = statuses.iter().filter(|status| **status == 429).count();
+    assert_eq!((admitted, refused), (10, 2), "{statuses:?}");
+    let bucket_keys = redis.command("KEYS coffre:rate:*")?;
+    assert!(
+        bucket_keys.contains("coffre:rate:read:client:"),
+        "{bucket_keys}"
+    );
+
+    // Redis goes away: requests are no longer limited, and none fails.
+    redis.stop()?;
+    for _ in 0..5 {
+        for api in [&on_a, &on_b] {
+            let (status, body) = api.get("/v1/customers").await?;
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+    Ok(())
+}
