@@ -41,29 +41,34 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Load-test `POST /v1/transactions` on a running server and print throughput and latency.
+    /// Load-test a running server: throughput, latency percentiles and errors by status.
     Bench {
         /// The server's base URL.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
-        /// A teller or admin login (it sets up its own customer and accounts).
+        /// A teller or admin login (it sets up its own customer and funded accounts).
         #[arg(long)]
         username: String,
         /// Read the password from standard input (one line) instead of prompting.
         #[arg(long)]
         password_stdin: bool,
-        /// Concurrent clients.
+        /// What to send: `transfer-uniform`, `transfer-hot` (every transfer credits one
+        /// account), `batch` (1 000 transfers per request), `read-balance`, or `mixed` (90 %
+        /// balance reads, 10 % transfers).
+        #[arg(long, value_enum, default_value = "transfer-uniform")]
+        workload: crate::bench::Workload,
+        /// Concurrent HTTP/1.1 keep-alive connections.
         #[arg(long, default_value_t = 16)]
         connections: usize,
         /// How long to send, in seconds.
         #[arg(long, default_value_t = 10)]
         duration: u64,
-        /// How many accounts transfers are spread over.
+        /// How many accounts the requests are spread over.
         #[arg(long, default_value_t = 20)]
         accounts: usize,
-        /// `uniform`, or `hot`: half of the transfers touch one account.
-        #[arg(long, value_enum, default_value = "uniform")]
-        mode: crate::bench::Mode,
+        /// Print one JSON object instead of a short text.
+        #[arg(long)]
+        json: bool,
     },
     /// Administration.
     Admin {

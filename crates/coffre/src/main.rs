@@ -65,10 +65,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             url,
             username,
             password_stdin,
+            workload,
             connections,
             duration,
             accounts,
-            mode,
+            json,
         } => {
             let password = admin::read_password(password_stdin)?;
             bench::run(bench::BenchOptions {
@@ -78,7 +79,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 connections,
                 duration: std::time::Duration::from_secs(duration),
                 accounts,
-                mode,
+                workload,
+                json,
             })
             .await
         }

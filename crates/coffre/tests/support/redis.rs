@@ -72,7 +72,10 @@ impl RedisServer {
 
 impl RedisServer {
     /// Stops the server now (an outage, in the middle of a test).
-    #[allow(dead_code, reason = "each test binary includes this file; not all stop Redis")]
+    #[allow(
+        dead_code,
+        reason = "each test binary includes this file; not all stop Redis"
+    )]
     pub(crate) fn stop(&mut self) -> anyhow::Result<()> {
         self.child.kill()?;
         self.child.wait()?;
