@@ -4,9 +4,6 @@
 
 mod support;
 
-use std::io::Write as _;
-use std::process::Stdio;
-
 use anyhow::Context as _;
 use serde_json::Value;
 use support::{Api, STAFF_PASSWORD, Site, json_line, ledger_facts};
@@ -22,34 +19,23 @@ const DURATION_S: u64 = 2;
 
 /// Runs `coffre bench --json` and returns its report.
 fn bench(site: &Site, url: &str, workload: &str) -> anyhow::Result<Value> {
-    let mut child = site
-        .command()
-        .args([
-            "bench",
-            "--url",
-            url,
-            "--username",
-            "bench",
-            "--password-stdin",
-        ])
-        .args(["--workload", workload, "--connections", "4"])
-        .args(["--duration", &DURATION_S.to_string(), "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    child
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(format!("{STAFF_PASSWORD}\n").as_bytes())?;
-    let output = child.wait_with_output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(
-        output.status.success(),
-        "bench {workload} failed: {stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let duration = DURATION_S.to_string();
+    let (ran, stdout, stderr) = site.run_with_password(&[
+        "bench",
+        "--url",
+        url,
+        "--username",
+        "bench",
+        "--password-stdin",
+        "--workload",
+        workload,
+        "--connections",
+        "4",
+        "--duration",
+        &duration,
+        "--json",
+    ])?;
+    anyhow::ensure!(ran, "bench {workload} failed: {stdout} {stderr}");
     json_line(&stdout)
 }
 

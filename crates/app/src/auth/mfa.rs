@@ -40,6 +40,11 @@ impl std::fmt::Debug for TotpEnrolment {
     }
 }
 
+/// A TOTP step as stored (steps of 30 s since 1970 stay far below `i64::MAX`).
+fn stored_step(step: u64) -> i64 {
+    i64::try_from(step).unwrap_or(i64::MAX)
+}
+
 /// Unix seconds of an instant (TOTP counts from the epoch; Coffre's clock never goes before it).
 fn unix_seconds(now: OffsetDateTime) -> u64 {
     u64::try_from(now.unix_timestamp()).unwrap_or(0)
@@ -86,7 +91,7 @@ fn use_code(
     let step = secret_of(seal, record)?
         .verify(code, unix_seconds(now), last)
         .map_err(|_| AppError::MfaRequired(MfaRequirement::InvalidCode))?;
-    record.last_used_step = Some(i64::try_from(step).unwrap_or(i64::MAX));
+    record.last_used_step = Some(stored_step(step));
     Ok(())
 }
 
@@ -176,7 +181,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                     .verify(&code, unix_seconds(now), None)
                     .map_err(|error: MfaError| AppError::invalid("code", error))?;
                 record.confirmed_at = Some(now);
-                record.last_used_step = Some(i64::try_from(step).unwrap_or(i64::MAX));
+                record.last_used_step = Some(stored_step(step));
                 record.recovery_code_hashes = hashes;
                 Ok(Some(record))
             })

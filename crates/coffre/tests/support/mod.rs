@@ -45,17 +45,29 @@ impl Site {
 
     /// Runs `coffre admin create-user` for a staff user with [`STAFF_PASSWORD`].
     pub(crate) fn create_user(&self, username: &str, role: &str) -> anyhow::Result<()> {
+        let args = [
+            "admin",
+            "create-user",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+        ];
+        let (created, _, stderr) = self.run_with_password(&args)?;
+        anyhow::ensure!(created, "create-user failed: {stderr}");
+        Ok(())
+    }
+
+    /// Runs a `coffre` subcommand that reads [`STAFF_PASSWORD`] from standard input
+    /// (`--password-stdin`) and returns (success, stdout, stderr).
+    pub(crate) fn run_with_password(
+        &self,
+        args: &[&str],
+    ) -> anyhow::Result<(bool, String, String)> {
         let mut child = self
             .command()
-            .args([
-                "admin",
-                "create-user",
-                "--username",
-                username,
-                "--role",
-                role,
-            ])
-            .arg("--password-stdin")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -66,12 +78,11 @@ impl Site {
             .context("stdin")?
             .write_all(format!("{STAFF_PASSWORD}\n").as_bytes())?;
         let output = child.wait_with_output()?;
-        anyhow::ensure!(
+        Ok((
             output.status.success(),
-            "create-user failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(())
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
     }
 
     /// Runs a `coffre` subcommand to completion and returns (success, stdout, stderr).
