@@ -12,6 +12,7 @@ use crate::events::Event;
 use crate::iban::Iban;
 use crate::ledger::hold::{Hold, HoldId, HoldStatus};
 use crate::ledger::internal::{InternalAccount, InternalKind, LedgerAccount};
+use crate::ledger::restore::RestorePoint;
 use crate::ledger::transaction::{
     Direction, Posting, Transaction, TransactionId, TransactionStatus, TransactionType,
 };
@@ -295,11 +296,11 @@ pub fn apply(
     commands
         .iter()
         .map(|command| {
-            // Work on a copy: a refusal halfway through leaves `state` untouched.
-            let mut scratch = state.clone();
-            let outcome = apply_one(&mut scratch, command, policy, now);
-            if outcome.is_ok() {
-                *state = scratch;
+            // A refusal halfway through (a debit done, then the credit refused) is undone.
+            let restore_point = RestorePoint::before(state, command);
+            let outcome = apply_one(state, command, policy, now);
+            if outcome.is_err() {
+                restore_point.restore(state);
             }
             outcome
         })

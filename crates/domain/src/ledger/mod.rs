@@ -10,6 +10,7 @@
 mod apply;
 mod hold;
 mod internal;
+mod restore;
 mod transaction;
 
 pub use apply::{
