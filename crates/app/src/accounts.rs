@@ -289,7 +289,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             policy: self.config.ledger,
             idempotency: None,
         };
-        let closed = match self.store.execute(batch).await? {
+        let closed = match self.engine.execute(batch).await? {
             LedgerOutcome::Executed { results, .. } => {
                 results
                     .into_iter()

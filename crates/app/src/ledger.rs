@@ -186,7 +186,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let respond: Respond = Box::new(move |results| respond(single_result(results)));
         let claim = self.claim(caller, idempotency, respond);
         let outcome = self
-            .store
+            .engine
             .execute(self.batch(caller, vec![command], false, claim))
             .await?;
         recorded(outcome)
@@ -232,7 +232,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let respond: Respond = Box::new(move |results| respond(merge(checked, results, atomic)));
         let claim = self.claim(caller, idempotency, respond);
         let outcome = self
-            .store
+            .engine
             .execute(self.batch(caller, commands, atomic, claim))
             .await?;
         recorded(outcome)
@@ -256,7 +256,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             request: LedgerRequest::Reverse { original, label },
         };
         let outcome = self
-            .store
+            .engine
             .execute(self.batch(caller, vec![command], false, claim))
             .await?;
         recorded(outcome)

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod error;
+pub mod group_commit;
 pub mod holds;
 pub mod idempotency;
 pub mod ledger;

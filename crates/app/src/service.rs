@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::AppError;
 use crate::auth::StepUpPolicy;
+use crate::group_commit::{GroupCommit, GroupCommitConfig};
 use crate::idempotency::InFlight;
 use crate::oauth::OAuthPolicy;
 use crate::password::DUMMY_PASSWORD;
@@ -45,6 +46,8 @@ pub struct ServiceConfig {
     pub step_up: StepUpPolicy,
     /// The ledger's limits.
     pub ledger: LedgerPolicy,
+    /// How concurrent money movements are coalesced into one database transaction.
+    pub group_commit: GroupCommitConfig,
     /// The authorization server's settings.
     pub oauth: OAuthPolicy,
 }
@@ -53,6 +56,8 @@ pub struct ServiceConfig {
 #[derive(Debug, Clone)]
 pub struct Service<S, H, C> {
     pub(crate) store: S,
+    /// The way money movements reach the store's engine.
+    pub(crate) engine: GroupCommit<S>,
     pub(crate) hasher: H,
     pub(crate) clock: C,
     /// Signs and verifies Coffre's tokens.
@@ -85,6 +90,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .map_err(AppError::from_hasher)?;
         Ok(Service {
             revocations: Arc::new(StoreRevocations(store.clone())),
+            engine: GroupCommit::new(store.clone(), config.group_commit),
             store,
             hasher,
             clock,

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use coffre_app::group_commit::GroupCommitConfig;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
@@ -184,12 +185,25 @@ pub(crate) struct LedgerConfig {
     /// Daily outgoing limit of an account without one of its own, in major units of its
     /// currency (`COFFRE_LEDGER_DEFAULT_DAILY_LIMIT`).
     pub(crate) default_daily_limit: i64,
+    /// Coalesce concurrent money movements into one database transaction
+    /// (`COFFRE_LEDGER_GROUP_COMMIT`); off, each request commits on its own.
+    pub(crate) group_commit: bool,
+    /// The most commands one group holds (`COFFRE_LEDGER_GROUP_COMMIT_MAX_COMMANDS`).
+    pub(crate) group_commit_max_commands: usize,
+    /// How long a group waits for more requests once its first arrived, in microseconds
+    /// (`COFFRE_LEDGER_GROUP_COMMIT_MAX_WAIT_US`).
+    pub(crate) group_commit_max_wait_us: u64,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
+        let group_commit = GroupCommitConfig::default();
         LedgerConfig {
             default_daily_limit: 10_000,
+            group_commit: group_commit.enabled,
+            group_commit_max_commands: group_commit.max_commands,
+            group_commit_max_wait_us: u64::try_from(group_commit.max_wait.as_micros())
+                .unwrap_or(u64::MAX),
         }
     }
 }

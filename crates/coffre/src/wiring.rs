@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use coffre_app::auth::StepUpPolicy;
+use coffre_app::group_commit::GroupCommitConfig;
 use coffre_app::oauth::OAuthPolicy;
 use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::SystemClock;
@@ -102,7 +103,21 @@ pub(crate) fn service_config(config: &Config, issuer: &str) -> anyhow::Result<Se
             default_daily_limit_major: config.ledger.default_daily_limit,
             ..LedgerPolicy::default()
         },
+        group_commit: group_commit(config)?,
         oauth: oauth_policy(config, issuer)?,
+    })
+}
+
+fn group_commit(config: &Config) -> anyhow::Result<GroupCommitConfig> {
+    let ledger = &config.ledger;
+    anyhow::ensure!(
+        ledger.group_commit_max_commands > 0,
+        "COFFRE_LEDGER_GROUP_COMMIT_MAX_COMMANDS must be positive"
+    );
+    Ok(GroupCommitConfig {
+        enabled: ledger.group_commit,
+        max_commands: ledger.group_commit_max_commands,
+        max_wait: std::time::Duration::from_micros(ledger.group_commit_max_wait_us),
     })
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use coffre_app::ports::StoreError;
 use coffre_domain::events::{Actor, ChainHead, Event, EventRecord};
-use coffre_store_sql::ledger_plan::{chain_events, streams_of};
+use coffre_store_sql::ledger_plan::{attributed, chain_events, streams_of};
 use coffre_store_sql::ledger_rows::ChainHeadRow;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -23,15 +23,23 @@ pub(crate) async fn append(
     actor: Actor,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    append_attributed(conn, &attributed(events, actor), now).await
+}
+
+/// Appends `events` in order, each attributed to who caused it, recorded at `now`: one
+/// multi-row insert, whatever their number.
+pub(crate) async fn append_attributed(
+    conn: &mut PgConnection,
+    events: &[(Event, Actor)],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
     let head = lock_head(conn).await?;
     let versions = stream_versions(conn, &streams_of(events)).await?;
-    let (records, head) = chain_events(head, events, &versions, actor, now)?;
-    for record in &records {
-        insert(conn, record).await?;
-    }
+    let (records, head) = chain_events(head, events, &versions, now)?;
+    insert_all(conn, &records).await?;
     sqlx::query("UPDATE event_chain_head SET last_sequence = $1, last_hash = $2 WHERE id = 1")
         .bind(head.last_sequence)
         .bind(head.last_hash.as_slice())
@@ -68,23 +76,60 @@ async fn stream_versions(
     Ok(rows.into_iter().collect())
 }
 
-/// Inserts one chained record.
-async fn insert(conn: &mut PgConnection, record: &EventRecord) -> Result<(), StoreError> {
+/// Inserts chained records, in order, with one statement.
+async fn insert_all(conn: &mut PgConnection, records: &[EventRecord]) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO events (sequence, stream_id, stream_version, event_type, payload, actor, \
-         occurred_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         occurred_at, prev_hash, hash) \
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], \
+         $6::text[], $7::timestamptz[], $8::bytea[], $9::bytea[])",
     )
-    .bind(record.sequence)
-    .bind(record.stream_id)
-    .bind(record.stream_version)
-    .bind(&record.event_type)
-    .bind(&record.payload)
-    .bind(&record.actor)
-    .bind(record.occurred_at)
-    .bind(record.prev_hash.as_slice())
-    .bind(record.hash.as_slice())
+    .bind(records.iter().map(|r| r.sequence).collect::<Vec<i64>>())
+    .bind(records.iter().map(|r| r.stream_id).collect::<Vec<Uuid>>())
+    .bind(
+        records
+            .iter()
+            .map(|r| r.stream_version)
+            .collect::<Vec<i64>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.event_type.as_str())
+            .collect::<Vec<&str>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.payload.as_str())
+            .collect::<Vec<&str>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.actor.as_str())
+            .collect::<Vec<&str>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.occurred_at)
+            .collect::<Vec<OffsetDateTime>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.prev_hash.to_vec())
+            .collect::<Vec<Vec<u8>>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.hash.to_vec())
+            .collect::<Vec<Vec<u8>>>(),
+    )
     .execute(conn)
     .await
-    .store_context("failed to append an event")?;
+    .store_context("failed to append events")?;
     Ok(())
 }

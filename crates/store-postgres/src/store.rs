@@ -167,8 +167,8 @@ impl Store for PostgresStore {
 }
 
 impl Ledger for PostgresStore {
-    async fn execute(&self, batch: LedgerBatch) -> Result<LedgerOutcome, StoreError> {
-        ledger::execute(&self.pool, batch).await
+    async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
+        ledger::execute(&self.pool, group).await
     }
 
     async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {

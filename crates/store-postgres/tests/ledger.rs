@@ -3,6 +3,7 @@
 //! nor lose money.
 
 use anyhow::{Context, bail, ensure};
+use coffre_app::group_commit::{GroupCommit, GroupCommitConfig};
 use coffre_app::ports::{
     AuditLog, EventFilter, IdempotencyClaim, Ledger, LedgerBatch, LedgerOutcome, Store, StoreError,
     StoredResponse,
@@ -83,12 +84,26 @@ fn transfer(
     })
 }
 
-/// Runs a batch that must execute, and returns each command's refusal, if any.
+/// A node's way to the engine: its group commit queue, with the default settings.
+fn node(store: &PostgresStore) -> GroupCommit<PostgresStore> {
+    GroupCommit::new(store.clone(), GroupCommitConfig::default())
+}
+
+/// Runs a batch that must execute, through a new node's group commit queue, and returns each
+/// command's refusal, if any.
 async fn run(
     store: &PostgresStore,
     batch: LedgerBatch,
 ) -> anyhow::Result<Vec<Option<LedgerError>>> {
-    match store.execute(batch).await? {
+    run_on(&node(store), batch).await
+}
+
+/// Runs a batch that must execute on `node`, and returns each command's refusal, if any.
+async fn run_on(
+    node: &GroupCommit<PostgresStore>,
+    batch: LedgerBatch,
+) -> anyhow::Result<Vec<Option<LedgerError>>> {
+    match node.execute(batch).await? {
         LedgerOutcome::Executed { results, .. } => {
             Ok(results.into_iter().map(Result::err).collect())
         }
@@ -185,20 +200,20 @@ async fn a_keyed_request_is_replayed_and_its_key_cannot_be_reused() -> anyhow::R
     let LedgerOutcome::Executed {
         response: Some(stored),
         ..
-    } = store.execute(first).await?
+    } = node(&store).execute(first).await?
     else {
         bail!("the first request did not execute with a response");
     };
     let mut again = batch(vec![deposit(ids[0], 500)?]);
     again.idempotency = Some(claim("k1", "f1"));
-    match store.execute(again).await? {
+    match node(&store).execute(again).await? {
         LedgerOutcome::Replayed(replayed) => ensure!(replayed == stored),
         other => bail!("expected a replay, got {other:?}"),
     }
     let mut other = batch(vec![deposit(ids[0], 700)?]);
     other.idempotency = Some(claim("k1", "f2"));
     ensure!(matches!(
-        store.execute(other).await?,
+        node(&store).execute(other).await?,
         LedgerOutcome::KeyReused
     ));
     ensure!(store.get_account(ids[0]).await?.balance_minor == 500);
@@ -211,9 +226,11 @@ async fn concurrent_transfers_neither_deadlock_nor_lose_money() -> anyhow::Resul
     for id in &ids {
         ensure!(run(&store, batch(vec![deposit(*id, 100_000)?])).await? == [None]);
     }
+    // Two nodes, each coalescing its requests, on one database.
+    let nodes = [node(&store), node(&store)];
     let mut tasks = Vec::new();
     for task in 0..16usize {
-        let store = store.clone();
+        let node = nodes[task % 2].clone();
         let ids = ids.clone();
         tasks.push(tokio::spawn(async move {
             for round in 0..10usize {
@@ -227,7 +244,7 @@ async fn concurrent_transfers_neither_deadlock_nor_lose_money() -> anyhow::Resul
                     transfer(source, destination, 100 + i64::try_from(round)?)?,
                     transfer(destination, source, 50)?,
                 ];
-                let results = run(&store, batch(requests)).await?;
+                let results = run_on(&node, batch(requests)).await?;
                 ensure!(results.iter().all(Option::is_none), "{results:?}");
             }
             anyhow::Ok(())
@@ -300,12 +317,15 @@ async fn every_change_is_chained_in_the_event_log() -> anyhow::Result<()> {
 async fn concurrent_requests_with_one_key_book_once() -> anyhow::Result<()> {
     let (store, ids) = store_with_accounts(1).await?;
     let account = ids[0];
+    // Two nodes, four requests each: on a node the second request waits for the next group;
+    // across nodes the database's unique key decides.
+    let nodes = [node(&store), node(&store)];
     let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let store = store.clone();
+    for task in 0..8 {
+        let node = nodes[task % 2].clone();
         let mut keyed = batch(vec![deposit(account, 300)?]);
         keyed.idempotency = Some(claim("same", "f"));
-        tasks.push(tokio::spawn(async move { store.execute(keyed).await }));
+        tasks.push(tokio::spawn(async move { node.execute(keyed).await }));
     }
     let mut executed = 0;
     for task in tasks {

@@ -31,7 +31,7 @@ pub struct Touched {
 }
 
 /// Collects what `commands` name.
-pub fn touched(commands: &[LedgerCommand]) -> Touched {
+pub fn touched<'a>(commands: impl IntoIterator<Item = &'a LedgerCommand>) -> Touched {
     let mut touched = Touched::default();
     for command in commands {
         touched.accounts.extend(command.request.named_accounts());
@@ -206,18 +206,23 @@ pub fn events_of(results: &BatchResults) -> Vec<Event> {
         .collect()
 }
 
+/// `events`, each attributed to `actor`.
+pub fn attributed(events: &[Event], actor: Actor) -> Vec<(Event, Actor)> {
+    events.iter().map(|event| (event.clone(), actor)).collect()
+}
+
 /// The streams the events belong to (to read each one's current version once).
-pub fn streams_of(events: &[Event]) -> BTreeSet<Uuid> {
-    events.iter().map(Event::stream_id).collect()
+pub fn streams_of(events: &[(Event, Actor)]) -> BTreeSet<Uuid> {
+    events.iter().map(|(event, _)| event.stream_id()).collect()
 }
 
 /// The stream version of each event, given the current (highest stored) version of each
 /// stream; a stream missing from `current` has no events yet.
-pub fn stream_versions(events: &[Event], current: &BTreeMap<Uuid, i64>) -> Vec<i64> {
+pub fn stream_versions(events: &[(Event, Actor)], current: &BTreeMap<Uuid, i64>) -> Vec<i64> {
     let mut versions = current.clone();
     events
         .iter()
-        .map(|event| {
+        .map(|(event, _)| {
             let version = versions.entry(event.stream_id()).or_insert(0);
             *version += 1;
             *version
@@ -225,21 +230,21 @@ pub fn stream_versions(events: &[Event], current: &BTreeMap<Uuid, i64>) -> Vec<i
         .collect()
 }
 
-/// Chains `events` after `head`: the records to insert, in order, and the new head.
+/// Chains `events` (each with who caused it) after `head`: the records to insert, in order,
+/// and the new head.
 pub fn chain_events(
     head: ChainHead,
-    events: &[Event],
+    events: &[(Event, Actor)],
     current_versions: &BTreeMap<Uuid, i64>,
-    actor: Actor,
     now: OffsetDateTime,
 ) -> Result<(Vec<EventRecord>, ChainHead), StoreError> {
     let now = stored_instant(now);
     let versions = stream_versions(events, current_versions);
     let mut head = head;
     let mut records = Vec::with_capacity(events.len());
-    for (event, version) in events.iter().zip(versions) {
+    for ((event, actor), version) in events.iter().zip(versions) {
         let sequence = head.last_sequence + 1;
-        let record = chain_record(head.last_hash, sequence, version, event, actor, now).map_err(
+        let record = chain_record(head.last_hash, sequence, version, event, *actor, now).map_err(
             |error| {
                 StoreError::Unknown(anyhow::Error::new(error).context("failed to encode an event"))
             },
@@ -427,6 +432,7 @@ mod tests {
             Event::AccountActivated { account_id: y },
             Event::AccountClosed { account_id: x },
         ];
+        let events = attributed(&events, Actor::System);
         let current = BTreeMap::from([(x.0, 4)]);
         assert_eq!(stream_versions(&events, &current), [5, 1, 6]);
         assert_eq!(streams_of(&events), BTreeSet::from([x.0, y.0]));
@@ -443,7 +449,12 @@ mod tests {
             last_sequence: 0,
             last_hash: GENESIS_HASH,
         };
-        let (records, head) = chain_events(genesis, &events, &BTreeMap::new(), Actor::System, NOW)?;
+        let (records, head) = chain_events(
+            genesis,
+            &attributed(&events, Actor::System),
+            &BTreeMap::new(),
+            NOW,
+        )?;
         assert_eq!(head.last_sequence, 2);
         assert_eq!(
             records.iter().map(|r| r.stream_version).collect::<Vec<_>>(),

@@ -282,6 +282,7 @@ impl TryFrom<ChainHeadRow> for ChainHead {
 /// An `idempotency_keys` row: the request's fingerprint and the response stored under it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IdempotencyRow {
+    scope: String,
     key: String,
     fingerprint: String,
     status_code: i32,
@@ -290,6 +291,11 @@ pub struct IdempotencyRow {
 }
 
 impl IdempotencyRow {
+    /// Whose key it is and the key.
+    pub fn id(&self) -> (String, String) {
+        (self.scope.clone(), self.key.clone())
+    }
+
     /// The fingerprint of the request that first used the key.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint

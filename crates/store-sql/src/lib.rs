@@ -10,6 +10,7 @@
 //! depend on it the way they depend on `app`, and still never call each other (ADR 0006).
 
 pub mod error;
+pub mod ledger_group;
 pub mod ledger_plan;
 pub mod ledger_rows;
 pub mod listing;

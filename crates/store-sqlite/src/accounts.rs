@@ -12,11 +12,13 @@ use coffre_store_sql::writes::{
     account_to_insert, account_to_update, check_same_accounts, check_updated_under_lock,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use uuid::Uuid;
 
 use crate::customers;
 use crate::error::StoreContext;
 use crate::events::append_events;
 use crate::instants::{instant_text, optional_instant_text};
+use crate::multi_row::{MAX_BINDS, push_list};
 
 /// The `accounts` columns an [`AccountRow`] reads, as a literal for `concat!`.
 macro_rules! account_columns {
@@ -46,13 +48,22 @@ pub(crate) async fn fetch_existing(
     conn: &mut SqliteConnection,
     ids: &BTreeSet<AccountId>,
 ) -> Result<Vec<Account>, StoreError> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
     let mut accounts = Vec::with_capacity(ids.len());
-    for id in ids {
-        match fetch(conn, *id).await {
-            Ok(account) => accounts.push(account),
-            Err(StoreError::NotFound) => {}
-            Err(error) => return Err(error),
-        }
+    for chunk in ids.chunks(MAX_BINDS) {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id IN ("
+        ));
+        push_list(&mut query, chunk.iter().copied());
+        query.push(") ORDER BY id");
+        let rows: Vec<AccountRow> = query
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .store_context("failed to read accounts")?;
+        accounts.extend(convert_all::<_, Account>(rows)?);
     }
     Ok(accounts)
 }

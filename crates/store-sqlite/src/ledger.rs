@@ -1,28 +1,27 @@
-//! The transaction engine: one `BEGIN IMMEDIATE` transaction per batch. The single writer
-//! holds the database from the first read to the commit, so everything loaded is locked.
+//! The transaction engine: one `BEGIN IMMEDIATE` transaction per group of batches (group
+//! commit). The single writer holds the database from the first read to the commit, so
+//! everything loaded is locked, and a key found free is still free at the commit.
 
 use coffre_app::ports::{LedgerBatch, LedgerOutcome, StoreError};
-use coffre_domain::ledger::{LedgerCommand, LedgerState, apply};
-use coffre_store_sql::ledger_plan::{
-    discards, events_of, internal_accounts_of, ledger_diff, state_currencies, touched,
-};
+use coffre_domain::ledger::LedgerState;
+use coffre_store_sql::ledger_group::{SplitGroup, apply_group, finish, split_group, touched_by};
+use coffre_store_sql::ledger_plan::{Touched, internal_accounts_of, state_currencies};
 use coffre_store_sql::ledger_rows::InternalAccountRow;
-use coffre_store_sql::writes::stored_instant;
 use sqlx::{SqliteConnection, SqlitePool};
+use uuid::Uuid;
 
 use crate::error::StoreContext;
-use crate::events::append_events;
+use crate::events::append_attributed;
 use crate::ledger_reads::{fetch_active_holds, fetch_hold, fetch_transaction};
 use crate::{accounts, ledger_write};
 
-/// Loads everything `commands` touch: the named holds and originals (which name their
+/// Loads everything a group names: the named holds and originals (which name their
 /// accounts), the accounts, their active holds, and the internal accounts of the currencies
 /// involved. What does not exist is left out, for `apply` to refuse.
 async fn load_state(
     conn: &mut SqliteConnection,
-    commands: &[LedgerCommand],
+    mut touched: Touched,
 ) -> Result<LedgerState, StoreError> {
-    let mut touched = touched(commands);
     let mut state = LedgerState::default();
     for id in &touched.holds {
         if let Some(hold) = fetch_hold(conn, *id).await? {
@@ -38,10 +37,11 @@ async fn load_state(
         }
     }
     for account in accounts::fetch_existing(conn, &touched.accounts).await? {
-        for hold in fetch_active_holds(conn, account.id).await? {
-            state.holds.insert(hold.id, hold);
-        }
         state.accounts.insert(account.id, account);
+    }
+    let ids: Vec<Uuid> = state.accounts.keys().map(|id| id.0).collect();
+    for hold in fetch_active_holds(conn, &ids).await? {
+        state.holds.insert(hold.id, hold);
     }
     let mut currencies = touched.currencies;
     currencies.extend(state_currencies(&state));
@@ -60,54 +60,29 @@ async fn load_state(
     Ok(state)
 }
 
-/// Runs a batch (see `coffre_app::ports::Ledger`).
+/// Runs a group of batches (see `coffre_app::ports::Ledger`).
 pub(crate) async fn execute(
     write: &SqlitePool,
-    batch: LedgerBatch,
-) -> Result<LedgerOutcome, StoreError> {
-    let LedgerBatch {
-        commands,
-        atomic,
-        actor,
+    group: Vec<LedgerBatch>,
+) -> Result<Vec<LedgerOutcome>, StoreError> {
+    let SplitGroup {
+        members,
+        responders,
         now,
-        policy,
-        idempotency,
-    } = batch;
-    let now = stored_instant(now);
+    } = split_group(group)?;
     let mut tx = write
         .begin_with("BEGIN IMMEDIATE")
         .await
-        .store_context("failed to begin ledger batch")?;
-    if let Some(claim) = &idempotency {
-        let (scope, key, fingerprint) = (
-            claim.scope.clone(),
-            claim.key.clone(),
-            claim.fingerprint.clone(),
-        );
-        if let Some(outcome) = ledger_write::replay(&mut tx, &scope, &key, &fingerprint).await? {
-            tx.rollback()
-                .await
-                .store_context("failed to end ledger batch")?;
-            return Ok(outcome);
-        }
-    }
-    let before = load_state(&mut tx, &commands).await?;
-    let mut after = before.clone();
-    let results = apply(&mut after, &commands, &policy, now);
-    if !discards(atomic, &results) {
-        let diff = ledger_diff(&before, &after, &results)?;
-        ledger_write::write_diff(&mut tx, &diff).await?;
-        append_events(&mut tx, &events_of(&results), actor, now).await?;
-    }
-    let response = match idempotency {
-        Some(claim) => {
-            let response = ledger_write::record_response(&mut tx, claim, &results, now).await?;
-            Some(response)
-        }
-        None => None,
-    };
+        .store_context("failed to begin ledger group")?;
+    let earlier = ledger_write::earlier_outcomes(&mut tx, &members).await?;
+    let before = load_state(&mut tx, touched_by(&members, &earlier)).await?;
+    let applied = apply_group(&before, &members, &earlier, now)?;
+    ledger_write::write_diff(&mut tx, &applied.diff).await?;
+    append_attributed(&mut tx, &applied.events, now).await?;
+    let (records, outcomes) = finish(applied.results, earlier, responders)?;
+    ledger_write::insert_records(&mut tx, &members, &records, now).await?;
     tx.commit()
         .await
-        .store_context("failed to commit ledger batch")?;
-    Ok(LedgerOutcome::Executed { results, response })
+        .store_context("failed to commit ledger group")?;
+    Ok(outcomes)
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::StoreContext;
 use crate::instants::instant_text;
+use crate::multi_row::{MAX_BINDS, push_list};
 
 /// The `transactions` columns a [`TransactionRow`] reads, as a literal for `concat!`.
 macro_rules! transaction_columns {
@@ -79,21 +80,28 @@ pub(crate) async fn fetch_hold(
     row.map(Hold::try_from).transpose()
 }
 
-/// Reads the `ACTIVE` holds of an account.
+/// The active holds of the accounts.
 pub(crate) async fn fetch_active_holds(
     conn: &mut SqliteConnection,
-    account: AccountId,
+    accounts: &[Uuid],
 ) -> Result<Vec<Hold>, StoreError> {
-    let rows: Vec<HoldRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        hold_columns!(),
-        " FROM holds WHERE account_id = ? AND status = 'ACTIVE'"
-    ))
-    .bind(account.0)
-    .fetch_all(conn)
-    .await
-    .store_context("failed to read active holds")?;
-    convert_all(rows)
+    let mut holds = Vec::new();
+    for chunk in accounts.chunks(MAX_BINDS) {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            hold_columns!(),
+            " FROM holds WHERE status = 'ACTIVE' AND account_id IN ("
+        ));
+        push_list(&mut query, chunk.iter().copied());
+        query.push(")");
+        let rows: Vec<HoldRow> = query
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .store_context("failed to read active holds")?;
+        holds.extend(convert_all::<_, Hold>(rows)?);
+    }
+    Ok(holds)
 }
 
 /// The id of the account with this IBAN, if any.

@@ -17,6 +17,7 @@ mod ledger;
 mod ledger_reads;
 mod ledger_write;
 mod mfa;
+mod multi_row;
 mod oauth;
 mod sessions;
 mod store;

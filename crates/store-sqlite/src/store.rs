@@ -168,8 +168,8 @@ impl Store for SqliteStore {
 }
 
 impl Ledger for SqliteStore {
-    async fn execute(&self, batch: LedgerBatch) -> Result<LedgerOutcome, StoreError> {
-        ledger::execute(&self.write, batch).await
+    async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
+        ledger::execute(&self.write, group).await
     }
 
     async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {

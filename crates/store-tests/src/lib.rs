@@ -83,6 +83,8 @@ macro_rules! contract_tests {
             the_event_chain_verifies,
             the_trial_balance_is_zero,
             concurrent_transfers_keep_the_books_balanced,
+            a_refusal_in_a_group_does_not_affect_its_neighbours,
+            concurrent_requests_are_coalesced_and_answered_one_by_one,
             oauth_clients_round_trip_with_their_service_user,
             a_client_whose_service_user_is_refused_is_not_stored,
             an_authorization_code_is_taken_once_and_never_after_it_expires,

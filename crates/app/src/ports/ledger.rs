@@ -138,17 +138,27 @@ pub struct StatementFilter {
 
 /// The transaction engine and the ledger's reads.
 ///
-/// [`Ledger::execute`] is the write path of every money movement: one database transaction
-/// that locks the touched accounts in a fixed order (customer accounts by id, then internal
-/// accounts, then the event chain head), loads them with their active holds and the
-/// transactions to reverse, calls [`coffre_domain::ledger::apply`], writes balances, postings,
-/// transactions, holds, events and the idempotency record, and commits.
+/// [`Ledger::execute`] is the write path of every money movement. It takes a *group* of
+/// batches (group commit: the concurrent requests of a node, coalesced) and runs them in one
+/// database transaction that claims their idempotency keys, locks every account they touch in
+/// a fixed order (customer accounts by id, then internal accounts, then the event chain head),
+/// loads them with their active holds and the transactions to reverse, applies each batch
+/// with [`coffre_domain::ledger::apply`] to the state the batches before it left, writes
+/// balances, postings, transactions, holds, events and idempotency records with set-based
+/// statements, and commits once.
 pub trait Ledger: Clone + Send + Sync + 'static {
-    /// Runs a batch (see the trait's documentation).
+    /// Runs a group of batches in one database transaction, in order: one outcome per batch,
+    /// in the group's order. A batch's refusals are in its outcome and never affect the other
+    /// batches (an all-or-nothing batch that is refused leaves the state as it found it). An
+    /// error means the database transaction failed and nothing of the group was written.
+    ///
+    /// The booking instant of every batch is the latest `now` of the group, so that postings
+    /// stay in time order. Two batches of a group never share an idempotency key (the caller
+    /// keeps them apart); a group that does is refused whole, as a bug.
     fn execute(
         &self,
-        batch: LedgerBatch,
-    ) -> impl Future<Output = Result<LedgerOutcome, StoreError>> + Send;
+        group: Vec<LedgerBatch>,
+    ) -> impl Future<Output = Result<Vec<LedgerOutcome>, StoreError>> + Send;
 
     /// The id of the account of this bank with this IBAN (any status), if there is one.
     fn account_id_by_iban(

@@ -202,8 +202,8 @@ async fn deposit<S: Ledger>(store: &S, account: AccountId, minor: i64) -> anyhow
         policy: LedgerPolicy::default(),
         idempotency: None,
     };
-    match store.execute(batch).await? {
-        LedgerOutcome::Executed { results, .. } => {
+    match store.execute(vec![batch]).await?.pop() {
+        Some(LedgerOutcome::Executed { results, .. }) => {
             for result in results {
                 result?;
             }

@@ -1,93 +1,147 @@
 //! Idempotency records: the response a keyed request got, stored with the batch it answers.
+//!
+//! A group claims all its keys first, with one insert that skips the keys already taken: the
+//! unique index makes a node claiming a key another node is claiming wait for that node's
+//! commit, so a key is never used twice, and a conflict never fails the rest of the group.
+//! The claimed rows get their responses at the end, in the same transaction.
 
-use coffre_app::ports::{IdempotencyClaim, LedgerOutcome, Respond, StoreError, StoredResponse};
+use std::collections::{HashMap, HashSet};
+
+use coffre_app::ports::{LedgerOutcome, StoreError};
+use coffre_store_sql::ledger_group::{Member, Record, earlier_outcome};
 use coffre_store_sql::ledger_rows::IdempotencyRow;
-use coffre_store_sql::writes::stored_instant;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use crate::error::StoreContext;
 
-/// An idempotency claim without its renderer (which is `Send` but not `Sync`, so may not be
-/// borrowed across an await).
-pub(super) struct Claim {
-    /// Whose key it is.
-    pub(super) scope: String,
-    /// The client's key.
-    pub(super) key: String,
-    /// What the request asked.
-    pub(super) fingerprint: String,
-    /// When the record may be purged.
-    pub(super) expires_at: OffsetDateTime,
-}
-
-/// Splits a claim into its key and its renderer.
-pub(super) fn split(claim: IdempotencyClaim) -> (Claim, Respond) {
-    let IdempotencyClaim {
-        scope,
-        key,
-        fingerprint,
-        expires_at,
-        respond,
-    } = claim;
-    let claim = Claim {
-        scope,
-        key,
-        fingerprint,
-        expires_at,
-    };
-    (claim, respond)
-}
-
-/// What an earlier request with the claim's key came to: its response to replay (same
-/// request), a refusal (another request), or nothing (a first use).
-pub(super) async fn earlier_outcome(
+/// Claims the members' keys; for each member, the outcome of an earlier request with its key
+/// (its response to replay, or a refusal for another request), or `None` when the member
+/// runs now.
+pub(super) async fn claim_all(
     conn: &mut PgConnection,
-    claim: &Claim,
-) -> Result<Option<LedgerOutcome>, StoreError> {
-    let row: Option<IdempotencyRow> = sqlx::query_as(
-        "SELECT key, fingerprint, status_code, content_type, body FROM idempotency_keys \
-         WHERE scope = $1 AND key = $2",
-    )
-    .bind(&claim.scope)
-    .bind(&claim.key)
-    .fetch_optional(conn)
-    .await
-    .store_context("failed to read an idempotency record")?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    if row.fingerprint() != claim.fingerprint {
-        return Ok(Some(LedgerOutcome::KeyReused));
-    }
-    Ok(Some(LedgerOutcome::Replayed(StoredResponse::try_from(
-        row,
-    )?)))
-}
-
-/// Stores a record. A concurrent request with the same key that committed first (its row
-/// was not there when this batch looked) makes this a unique violation on
-/// `idempotency_keys_pkey`, reported as `ConflictKind::IdempotencyKey`.
-pub(super) async fn insert(
-    conn: &mut PgConnection,
-    claim: &Claim,
-    response: &StoredResponse,
+    members: &[Member],
     now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<Vec<Option<LedgerOutcome>>, StoreError> {
+    let claims: Vec<_> = members.iter().filter_map(|m| m.claim.as_ref()).collect();
+    if claims.is_empty() {
+        return Ok(members.iter().map(|_| None).collect());
+    }
+    let scopes: Vec<&str> = claims.iter().map(|c| c.scope.as_str()).collect();
+    let keys: Vec<&str> = claims.iter().map(|c| c.key.as_str()).collect();
+    let fingerprints: Vec<&str> = claims.iter().map(|c| c.fingerprint.as_str()).collect();
+    let expiries: Vec<OffsetDateTime> = claims.iter().map(|c| c.expires_at).collect();
+    // The response is filled in by `store_responses` before the commit: nobody ever sees the
+    // placeholder.
+    let claimed: Vec<(String, String)> = sqlx::query_as(
         "INSERT INTO idempotency_keys (scope, key, fingerprint, status_code, content_type, body, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         created_at, expires_at) \
+         SELECT scope, key, fingerprint, 0, '', ''::bytea, $4, expires_at \
+         FROM unnest($1::text[], $2::text[], $3::text[], $5::timestamptz[]) \
+         AS c(scope, key, fingerprint, expires_at) \
+         ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key",
     )
-    .bind(&claim.scope)
-    .bind(&claim.key)
-    .bind(&claim.fingerprint)
-    .bind(i32::from(response.status))
-    .bind(&response.content_type)
-    .bind(&response.body)
-    .bind(stored_instant(now))
-    .bind(stored_instant(claim.expires_at))
+    .bind(&scopes)
+    .bind(&keys)
+    .bind(&fingerprints)
+    .bind(now)
+    .bind(&expiries)
+    .fetch_all(&mut *conn)
+    .await
+    .store_context("failed to claim idempotency keys")?;
+    let mut earlier = if claimed.len() == claims.len() {
+        HashMap::new()
+    } else {
+        taken(conn, &scopes, &keys, &claimed).await?
+    };
+    members
+        .iter()
+        .map(|member| {
+            let Some(claim) = &member.claim else {
+                return Ok(None);
+            };
+            earlier
+                .remove(&(claim.scope.clone(), claim.key.clone()))
+                .map(|row| earlier_outcome(row, claim))
+                .transpose()
+        })
+        .collect()
+}
+
+/// The records of the keys that were already taken (those not in `claimed`).
+async fn taken(
+    conn: &mut PgConnection,
+    scopes: &[&str],
+    keys: &[&str],
+    claimed: &[(String, String)],
+) -> Result<HashMap<(String, String), IdempotencyRow>, StoreError> {
+    let rows: Vec<IdempotencyRow> = sqlx::query_as(
+        "SELECT i.scope, i.key, i.fingerprint, i.status_code, i.content_type, i.body \
+         FROM idempotency_keys i JOIN unnest($1::text[], $2::text[]) AS c(scope, key) \
+         ON i.scope = c.scope AND i.key = c.key",
+    )
+    .bind(scopes)
+    .bind(keys)
+    .fetch_all(conn)
+    .await
+    .store_context("failed to read idempotency records")?;
+    let claimed: HashSet<&(String, String)> = claimed.iter().collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id(), row))
+        .filter(|(id, _)| !claimed.contains(id))
+        .collect())
+}
+
+/// Fills the claimed rows with the responses their batches got.
+pub(super) async fn store_responses(
+    conn: &mut PgConnection,
+    members: &[Member],
+    records: &[Record],
+) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut scopes = Vec::with_capacity(records.len());
+    let mut keys = Vec::with_capacity(records.len());
+    for record in records {
+        let claim = members
+            .get(record.member)
+            .and_then(|member| member.claim.as_ref())
+            .ok_or_else(|| StoreError::Unknown(anyhow::anyhow!("a response without its claim")))?;
+        scopes.push(claim.scope.as_str());
+        keys.push(claim.key.as_str());
+    }
+    let statuses: Vec<i32> = records
+        .iter()
+        .map(|r| i32::from(r.response.status))
+        .collect();
+    let types: Vec<&str> = records
+        .iter()
+        .map(|r| r.response.content_type.as_str())
+        .collect();
+    let bodies: Vec<&[u8]> = records.iter().map(|r| r.response.body.as_slice()).collect();
+    let updated = sqlx::query(
+        "UPDATE idempotency_keys AS i SET status_code = r.status_code, \
+         content_type = r.content_type, body = r.body \
+         FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::bytea[]) \
+         AS r(scope, key, status_code, content_type, body) \
+         WHERE i.scope = r.scope AND i.key = r.key",
+    )
+    .bind(&scopes)
+    .bind(&keys)
+    .bind(&statuses)
+    .bind(&types)
+    .bind(&bodies)
     .execute(conn)
     .await
-    .store_context("failed to store an idempotency record")?;
+    .store_context("failed to store idempotency responses")?;
+    if updated.rows_affected() != records.len() as u64 {
+        return Err(StoreError::Unknown(anyhow::anyhow!(
+            "{} of {} claimed idempotency keys were stored",
+            updated.rows_affected(),
+            records.len()
+        )));
+    }
     Ok(())
 }

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use coffre_app::ports::StoreError;
-use coffre_domain::ledger::{InternalAccount, LedgerAccount, LedgerCommand, LedgerState};
-use coffre_store_sql::ledger_plan::{internal_accounts_of, state_currencies, touched};
+use coffre_domain::ledger::{InternalAccount, LedgerAccount, LedgerState};
+use coffre_store_sql::ledger_plan::{Touched, internal_accounts_of, state_currencies};
 use coffre_store_sql::ledger_rows::{
     HoldRow, InternalAccountRow, PostingRow, TransactionRow, transactions_from_rows,
 };
@@ -16,13 +16,12 @@ use uuid::Uuid;
 use crate::accounts;
 use crate::error::StoreContext;
 
-/// Locks and loads the state `commands` need. What does not exist is simply absent: `apply`
-/// refuses the commands that name it.
+/// Locks and loads the state what a group names needs. What does not exist is simply absent:
+/// `apply` refuses the commands that name it.
 pub(super) async fn lock_state(
     conn: &mut PgConnection,
-    commands: &[LedgerCommand],
+    touched: Touched,
 ) -> Result<LedgerState, StoreError> {
-    let touched = touched(commands);
     let holds: Vec<Uuid> = touched.holds.iter().map(|hold| hold.0).collect();
     let originals: Vec<Uuid> = touched.originals.iter().map(|id| id.0).collect();
     // A hold's account and a transaction's postings never change: reading them before taking

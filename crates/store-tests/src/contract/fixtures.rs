@@ -204,12 +204,24 @@ pub fn results(outcome: LedgerOutcome) -> anyhow::Result<BatchResults> {
     }
 }
 
+/// Runs one batch alone (a group of one) and returns its outcome.
+pub async fn execute_one<S: Ledger>(
+    store: &S,
+    batch: LedgerBatch,
+) -> anyhow::Result<LedgerOutcome> {
+    store
+        .execute(vec![batch])
+        .await?
+        .pop()
+        .context("a group of one has one outcome")
+}
+
 /// Runs one request alone and returns what it came to.
 pub async fn run<S: Ledger>(
     store: &S,
     request: LedgerRequest,
 ) -> anyhow::Result<Result<Applied, LedgerError>> {
-    let outcome = store.execute(batch(vec![request], true)).await?;
+    let outcome = execute_one(store, batch(vec![request], true)).await?;
     results(outcome)?
         .into_iter()
         .next()

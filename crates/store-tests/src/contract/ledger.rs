@@ -12,7 +12,7 @@ use coffre_domain::ledger::{
 use coffre_domain::{AccountId, AccountStatus};
 use time::Duration;
 
-use super::fixtures::{self, batch, eur, funded_account, results, run};
+use super::fixtures::{self, batch, eur, execute_one, funded_account, results, run};
 
 /// The id of the transaction an accepted request booked.
 fn booked(
@@ -145,14 +145,14 @@ pub async fn atomic_batches_write_all_or_nothing<S: Store + Ledger>(
             },
         ])
     };
-    let atomic = results(store.execute(batch(requests()?, true)).await?)?;
+    let atomic = results(execute_one(store, batch(requests()?, true)).await?)?;
     assert_eq!(atomic.iter().filter(|r| r.is_ok()).count(), 2);
     assert_eq!(store.get_account(a.id).await?.balance_minor, 1_000);
     for applied in atomic.iter().flatten() {
         let id = applied.transaction.as_ref().context("booked")?.id;
         assert!(store.get_transaction(id).await.is_err());
     }
-    let partial = results(store.execute(batch(requests()?, false)).await?)?;
+    let partial = results(execute_one(store, batch(requests()?, false)).await?)?;
     assert_eq!(partial.iter().filter(|r| r.is_ok()).count(), 2);
     assert_eq!(store.get_account(a.id).await?.balance_minor, 700);
     Ok(())
@@ -195,7 +195,7 @@ pub async fn idempotency_keys_replay_and_refuse_reuse<S: Store + Ledger>(
         batch.idempotency = Some(claim("key-1", "fingerprint-1"));
         Ok(batch)
     };
-    let first = store.execute(deposit()?).await?;
+    let first = execute_one(store, deposit()?).await?;
     let LedgerOutcome::Executed {
         response: Some(response),
         ..
@@ -204,14 +204,14 @@ pub async fn idempotency_keys_replay_and_refuse_reuse<S: Store + Ledger>(
         anyhow::bail!("the first request must execute and store its response: {first:?}");
     };
     assert_eq!(response.body, b"{\"ok\":1}");
-    let second = store.execute(deposit()?).await?;
+    let second = execute_one(store, deposit()?).await?;
     assert!(matches!(&second, LedgerOutcome::Replayed(stored) if *stored == response));
     assert_eq!(store.get_account(a.id).await?.balance_minor, 300);
 
     let mut other = deposit()?;
     other.idempotency = Some(claim("key-1", "fingerprint-2"));
     assert!(matches!(
-        store.execute(other).await?,
+        execute_one(store, other).await?,
         LedgerOutcome::KeyReused
     ));
     assert_eq!(store.get_account(a.id).await?.balance_minor, 300);
@@ -292,7 +292,7 @@ pub async fn holds_reserve_until_captured_released_or_expired<S: Store + Ledger>
         true,
     );
     past.now = fixtures::now() - Duration::hours(1);
-    let expired = results(store.execute(past).await?)?
+    let expired = results(execute_one(store, past).await?)?
         .into_iter()
         .next()
         .context("one result")?
