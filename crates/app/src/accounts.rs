@@ -177,7 +177,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         caller: &Principal,
         id: AccountId,
     ) -> Result<Account, AppError> {
-        let account = self.store.get_account(id).await?;
+        let account = self.cache.account(id, self.store.get_account(id)).await?;
         caller.require_read(account.customer_id)?;
         Ok(account)
     }
@@ -220,7 +220,8 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             Some(Some(text)) => Some(Some(parse_nickname(&text).map_err(account_refusal)?)),
             other => other,
         };
-        self.store
+        let updated = self
+            .store
             .update_account(id, caller.actor(), move |account: &mut Account| {
                 caller.require_read(account.customer_id)?;
                 check_version(account, if_match)?;
@@ -260,7 +261,10 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 }
                 Ok(())
             })
-            .await
+            .await;
+        // Forgotten whatever the result: a failed commit may still have happened.
+        self.cache.forget_account(id);
+        updated
     }
 
     /// Closes an account (owner or servicing staff): only with a zero balance and no pending
@@ -289,7 +293,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             policy: self.config.ledger,
             idempotency: None,
         };
-        let closed = match self.engine.execute(batch).await? {
+        let closed = match self.run_ledger(batch).await? {
             LedgerOutcome::Executed { results, .. } => {
                 results
                     .into_iter()
@@ -330,7 +334,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 };
                 changed.map_err(account_refusal)
             })
-            .await?;
+            .await;
+        self.cache.forget_account(id);
+        let account = account?;
         tracing::info!(account_id = %id, status = account.status.as_str(), "account freeze changed");
         Ok(account)
     }

@@ -124,7 +124,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         id: CustomerId,
     ) -> Result<Customer, AppError> {
         caller.require_read(id)?;
-        Ok(self.store.get_customer(id).await?)
+        Ok(self.cache.customer(id, self.store.get_customer(id)).await?)
     }
 
     /// The calling customer's own record (staff have none: 404).
@@ -188,7 +188,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                     Ok::<(), AppError>(())
                 },
             )
-            .await?;
+            .await;
+        self.cache.forget_customer(id);
+        let customer = customer?;
         tracing::info!(customer_id = %id, decision = customer.kyc_status.as_str(), "KYC decided");
         Ok(customer)
     }

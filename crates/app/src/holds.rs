@@ -100,7 +100,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             policy: self.config.ledger,
             idempotency: Some(claim),
         };
-        recorded(self.engine.execute(batch).await?)
+        recorded(self.run_ledger(batch).await?)
     }
 
     /// Reads a hold and its account, refusing (404) a caller who may not read the account.
@@ -217,7 +217,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             policy: self.config.ledger,
             idempotency: None,
         };
-        let marked = match self.engine.execute(batch).await? {
+        let marked = match self.run_ledger(batch).await? {
             LedgerOutcome::Executed { results, .. } => results.iter().filter(|r| r.is_ok()).count(),
             LedgerOutcome::Replayed(_) | LedgerOutcome::KeyReused => 0,
         };

@@ -186,8 +186,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let respond: Respond = Box::new(move |results| respond(single_result(results)));
         let claim = self.claim(caller, idempotency, respond);
         let outcome = self
-            .engine
-            .execute(self.batch(caller, vec![command], false, claim))
+            .run_ledger(self.batch(caller, vec![command], false, claim))
             .await?;
         recorded(outcome)
     }
@@ -232,8 +231,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let respond: Respond = Box::new(move |results| respond(merge(checked, results, atomic)));
         let claim = self.claim(caller, idempotency, respond);
         let outcome = self
-            .engine
-            .execute(self.batch(caller, commands, atomic, claim))
+            .run_ledger(self.batch(caller, commands, atomic, claim))
             .await?;
         recorded(outcome)
     }
@@ -256,8 +254,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             request: LedgerRequest::Reverse { original, label },
         };
         let outcome = self
-            .engine
-            .execute(self.batch(caller, vec![command], false, claim))
+            .run_ledger(self.batch(caller, vec![command], false, claim))
             .await?;
         recorded(outcome)
     }

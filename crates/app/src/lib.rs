@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod password;
 pub mod ports;
 pub mod principal;
+pub mod read_cache;
 pub mod service;
 pub mod statements;
 pub mod throttle;

@@ -12,8 +12,10 @@ use crate::idempotency::InFlight;
 use crate::oauth::OAuthPolicy;
 use crate::password::DUMMY_PASSWORD;
 use crate::ports::{
-    Clock, PasswordHasher, RevocationList, SecretSeal, Storage, StoreRevocations, TokenSigner,
+    Clock, LedgerBatch, LedgerOutcome, PasswordHasher, RevocationList, SecretSeal, Storage,
+    StoreError, StoreRevocations, TokenSigner,
 };
+use crate::read_cache::{CacheConfig, ReadCache};
 use crate::throttle::ThrottlePolicy;
 
 /// This bank's identity, used to build IBANs and in inter-bank messages.
@@ -48,6 +50,8 @@ pub struct ServiceConfig {
     pub ledger: LedgerPolicy,
     /// How concurrent money movements are coalesced into one database transaction.
     pub group_commit: GroupCommitConfig,
+    /// The read cache of accounts, customers and recent statement lines.
+    pub cache: CacheConfig,
     /// The authorization server's settings.
     pub oauth: OAuthPolicy,
 }
@@ -56,8 +60,11 @@ pub struct ServiceConfig {
 #[derive(Debug, Clone)]
 pub struct Service<S, H, C> {
     pub(crate) store: S,
-    /// The way money movements reach the store's engine.
-    pub(crate) engine: GroupCommit<S>,
+    /// The way money movements reach the store's engine (only through
+    /// [`Service::run_ledger`]).
+    engine: GroupCommit<S>,
+    /// Reads clients make often, kept in memory.
+    pub(crate) cache: ReadCache,
     pub(crate) hasher: H,
     pub(crate) clock: C,
     /// Signs and verifies Coffre's tokens.
@@ -91,6 +98,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         Ok(Service {
             revocations: Arc::new(StoreRevocations(store.clone())),
             engine: GroupCommit::new(store.clone(), config.group_commit),
+            cache: ReadCache::new(config.cache),
             store,
             hasher,
             clock,
@@ -107,6 +115,15 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     pub fn with_revocations(mut self, list: Arc<dyn RevocationList>) -> Self {
         self.revocations = list;
         self
+    }
+
+    /// Runs a money movement (with the concurrent ones of this node, see [`GroupCommit`]),
+    /// then forgets what it changed from the read cache, before the caller answers: the
+    /// caller's next read sees the write.
+    pub(crate) async fn run_ledger(&self, batch: LedgerBatch) -> Result<LedgerOutcome, StoreError> {
+        let outcome = self.engine.execute(batch).await;
+        self.cache.forget_ledger_outcome(&outcome);
+        outcome
     }
 
     /// The bank's identity.

@@ -113,6 +113,24 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             ));
         }
         self.get_account(caller, account_id).await?;
+        let load = self.load_lines(account_id, filter, cursor, limit);
+        let recent = filter == StatementFilter::default()
+            && cursor.is_none()
+            && limit == DEFAULT_LINES_LIMIT;
+        if recent {
+            self.cache.recent_lines(account_id, load).await
+        } else {
+            load.await
+        }
+    }
+
+    async fn load_lines(
+        &self,
+        account_id: AccountId,
+        filter: StatementFilter,
+        cursor: Option<i64>,
+        limit: u32,
+    ) -> Result<LinesPage, AppError> {
         // One line more than asked tells whether there is a next page.
         let mut items = self
             .store

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use coffre_app::group_commit::GroupCommitConfig;
+use coffre_app::read_cache::CacheConfig;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
@@ -28,8 +29,8 @@ pub(crate) struct Config {
     pub(crate) log: String,
     /// Database.
     pub(crate) database: DatabaseConfig,
-    /// Redis: what every node must share. Revoked access tokens live there when it is set
-    /// (rate limits and the cache will follow).
+    /// Redis: what every node must share. Revoked access tokens and rate-limit buckets live
+    /// there when it is set.
     pub(crate) redis: UrlConfig,
     /// NATS JetStream (events). Not used yet: accepted so deployments can set it ahead of the
     /// features that need it.
@@ -46,6 +47,32 @@ pub(crate) struct Config {
     pub(crate) auth: AuthConfig,
     /// Request rate limits.
     pub(crate) rate_limit: RateLimitConfig,
+    /// The read cache.
+    pub(crate) cache: CacheSettings,
+}
+
+/// `[cache]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct CacheSettings {
+    /// Keep accounts, customers and recent statement lines in memory (`COFFRE_CACHE_ENABLED`).
+    pub(crate) enabled: bool,
+    /// How long an entry lives, in milliseconds: the most another node's write stays unseen
+    /// (`COFFRE_CACHE_TTL_MS`).
+    pub(crate) ttl_ms: u64,
+    /// The most entries of each kind (`COFFRE_CACHE_CAPACITY`).
+    pub(crate) capacity: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        let cache = CacheConfig::default();
+        CacheSettings {
+            enabled: cache.enabled,
+            ttl_ms: u64::try_from(cache.ttl.as_millis()).unwrap_or(u64::MAX),
+            capacity: cache.capacity,
+        }
+    }
 }
 
 /// `[rate_limit]`.
@@ -261,12 +288,13 @@ impl Default for Config {
             ledger: LedgerConfig::default(),
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            cache: CacheSettings::default(),
         }
     }
 }
 
 /// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "database",
     "redis",
     "nats",
@@ -276,6 +304,7 @@ const SECTIONS: [&str; 9] = [
     "ledger",
     "auth",
     "rate_limit",
+    "cache",
 ];
 /// Top-level keys read from `COFFRE_<KEY>`.
 const TOP_LEVEL: [&str; 4] = ["listen", "data_dir", "public_url", "log"];

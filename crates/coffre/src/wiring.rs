@@ -8,6 +8,7 @@ use coffre_app::group_commit::GroupCommitConfig;
 use coffre_app::oauth::OAuthPolicy;
 use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::SystemClock;
+use coffre_app::read_cache::CacheConfig;
 use coffre_app::throttle::ThrottlePolicy;
 use coffre_app::{BankIdentity, Service, ServiceConfig};
 use coffre_domain::ledger::LedgerPolicy;
@@ -104,6 +105,11 @@ pub(crate) fn service_config(config: &Config, issuer: &str) -> anyhow::Result<Se
             ..LedgerPolicy::default()
         },
         group_commit: group_commit(config)?,
+        cache: CacheConfig {
+            enabled: config.cache.enabled,
+            ttl: std::time::Duration::from_millis(config.cache.ttl_ms),
+            capacity: config.cache.capacity,
+        },
         oauth: oauth_policy(config, issuer)?,
     })
 }

@@ -183,6 +183,7 @@ pub(crate) fn test_config(issuer: &str) -> anyhow::Result<ServiceConfig> {
         step_up: coffre_app::auth::StepUpPolicy::default(),
         ledger: coffre_domain::ledger::LedgerPolicy::default(),
         group_commit: coffre_app::group_commit::GroupCommitConfig::default(),
+        cache: coffre_app::read_cache::CacheConfig::default(),
         oauth: OAuthPolicy {
             issuer: issuer.to_owned(),
             audience: format!("{issuer}/v1"),

@@ -18,6 +18,7 @@ mod oauth;
 mod oauth_support;
 mod operations;
 mod rate_limits;
+mod read_cache;
 mod statements;
 mod transaction_batches;
 mod transaction_idempotency;
