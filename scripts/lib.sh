@@ -59,10 +59,11 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts a throwaway PostgreSQL in a temporary directory and sets THROWAWAY_PG_URL. The server is
-# stopped and its files removed by stop_throwaway_postgres (register it in an EXIT trap).
-start_throwaway_postgres() {
-  local bin port
+# Starts a throwaway PostgreSQL in a temporary directory, with the server OPTIONS given (`-c
+# name=value ...`), and sets THROWAWAY_PG_URL and THROWAWAY_PG_PORT. The server is stopped and
+# its files removed by stop_throwaway_postgres (register it in an EXIT trap).
+start_postgres_with() {
+  local options=$1 bin port
   bin=$(postgres_bin_dir)
   port=$(free_port)
   THROWAWAY_PG_DIR=$(mktemp -d /tmp/coffre-pg.XXXXXX)
@@ -70,11 +71,17 @@ start_throwaway_postgres() {
   as_postgres "$bin/initdb" -D "$THROWAWAY_PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null \
     || die "initdb failed"
   as_postgres "$bin/pg_ctl" -D "$THROWAWAY_PG_DIR/data" -l "$THROWAWAY_PG_DIR/log" -w -t 60 \
-    -o "-p $port -k $THROWAWAY_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
+    -o "-p $port -k $THROWAWAY_PG_DIR -c listen_addresses=127.0.0.1 $options" start >/dev/null \
     || die "PostgreSQL did not start: $(cat "$THROWAWAY_PG_DIR/log" 2>/dev/null)"
   THROWAWAY_PG_BIN=$bin
+  THROWAWAY_PG_PORT=$port
   THROWAWAY_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
-  export THROWAWAY_PG_URL
+  export THROWAWAY_PG_URL THROWAWAY_PG_PORT
+}
+
+# A throwaway PostgreSQL for tests: nothing it holds must survive a crash, so no fsync.
+start_throwaway_postgres() {
+  start_postgres_with "-c fsync=off"
 }
 
 stop_throwaway_postgres() {
@@ -94,25 +101,10 @@ wait_for_http() {
   die "$url did not answer"
 }
 
-# Like start_throwaway_postgres, but durable: fsync and synchronous_commit are forced on (they
-# are the defaults; saying so on the command line overrides any postgresql.conf), because
-# benchmarks against PostgreSQL's own commit limit are meaningless without them. A client can
-# still lower synchronous_commit for its session (PGOPTIONS): callers should unset it. Sets
-# THROWAWAY_PG_URL and THROWAWAY_PG_PORT; stop it with stop_throwaway_postgres.
+# A throwaway PostgreSQL for benchmarks: fsync and synchronous_commit are forced on (they are
+# the defaults; saying so on the command line overrides any postgresql.conf), because benchmarks
+# against PostgreSQL's own commit limit are meaningless without them. A client can still lower
+# synchronous_commit for its session (PGOPTIONS): callers should unset it.
 start_durable_postgres() {
-  local bin port
-  bin=$(postgres_bin_dir)
-  port=$(free_port)
-  THROWAWAY_PG_DIR=$(mktemp -d /tmp/coffre-pg.XXXXXX)
-  [ "$(id -u)" -eq 0 ] && chown postgres "$THROWAWAY_PG_DIR"
-  as_postgres "$bin/initdb" -D "$THROWAWAY_PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null \
-    || die "initdb failed"
-  as_postgres "$bin/pg_ctl" -D "$THROWAWAY_PG_DIR/data" -l "$THROWAWAY_PG_DIR/log" -w -t 60 \
-    -o "-p $port -k $THROWAWAY_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
-    start >/dev/null \
-    || die "PostgreSQL did not start: $(cat "$THROWAWAY_PG_DIR/log" 2>/dev/null)"
-  THROWAWAY_PG_BIN=$bin
-  THROWAWAY_PG_PORT=$port
-  THROWAWAY_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
-  export THROWAWAY_PG_URL THROWAWAY_PG_PORT
+  start_postgres_with "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 }
