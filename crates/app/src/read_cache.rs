@@ -152,7 +152,7 @@ where
 struct Slots {
     accounts: Slot<AccountId, Account>,
     customers: Slot<CustomerId, Customer>,
-    recent_lines: Slot<AccountId, Arc<LinesPage>>,
+    recent_lines: Slot<AccountId, LinesPage>,
 }
 
 /// The read cache (see the module documentation). Cheap to clone: clones share the entries.
@@ -183,16 +183,31 @@ impl ReadCache {
         ReadCache { slots }
     }
 
+    /// The value of `key` in the slot `pick` chooses, or what `load` reads (then cached);
+    /// with the cache off, always `load`.
+    async fn read<K, V, E>(
+        &self,
+        pick: fn(&Slots) -> &Slot<K, V>,
+        key: K,
+        load: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E>
+    where
+        K: Hash + Eq + Send + Sync + Clone + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        match &self.slots {
+            Some(slots) => pick(slots).read(key, load).await,
+            None => load.await,
+        }
+    }
+
     /// An account, from the cache or from `load`.
     pub(crate) async fn account<E>(
         &self,
         id: AccountId,
         load: impl Future<Output = Result<Account, E>>,
     ) -> Result<Account, E> {
-        match &self.slots {
-            Some(slots) => slots.accounts.read(id, load).await,
-            None => load.await,
-        }
+        self.read(|slots| &slots.accounts, id, load).await
     }
 
     /// A customer, from the cache or from `load`.
@@ -201,10 +216,7 @@ impl ReadCache {
         id: CustomerId,
         load: impl Future<Output = Result<Customer, E>>,
     ) -> Result<Customer, E> {
-        match &self.slots {
-            Some(slots) => slots.customers.read(id, load).await,
-            None => load.await,
-        }
+        self.read(|slots| &slots.customers, id, load).await
     }
 
     /// The first page of an account's statement lines (no filter, default size), from the
@@ -214,15 +226,7 @@ impl ReadCache {
         id: AccountId,
         load: impl Future<Output = Result<LinesPage, E>>,
     ) -> Result<LinesPage, E> {
-        match &self.slots {
-            Some(slots) => {
-                let page = slots
-                    .recent_lines
-                    .read(id, async { load.await.map(Arc::new) });
-                Ok(LinesPage::clone(&*page.await?))
-            }
-            None => load.await,
-        }
+        self.read(|slots| &slots.recent_lines, id, load).await
     }
 
     /// Forgets an account (its row changed: status, limits, nickname or balance) and its
