@@ -2,17 +2,16 @@
 //! each client's allowance, and when Redis stops in the middle, requests go on (fail open):
 //! nothing answers 500.
 
-#[path = "support/redis.rs"]
-mod redis;
 mod support;
 
+use coffre_store_tests::redis_server::RedisServer;
 use support::{Api, STAFF_PASSWORD, Site};
 
 const LIMIT: &str = "10";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_one_allowance_and_a_redis_outage_fails_open() -> anyhow::Result<()> {
-    let mut redis = redis::RedisServer::start()?;
+    let mut redis = RedisServer::start()?;
     let data_dir = tempfile::tempdir()?;
     std::fs::write(
         data_dir.path().join("coffre.toml"),

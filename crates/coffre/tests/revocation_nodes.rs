@@ -3,17 +3,16 @@
 //! request, and the revocation lives in Redis (with the token's remaining life), not in the
 //! database.
 
-#[path = "support/redis.rs"]
-mod redis;
 mod support;
 
 use anyhow::Context as _;
+use coffre_store_tests::redis_server::RedisServer;
 use serde_json::Value;
 use support::{STAFF_PASSWORD, Site, audit_status, json_line};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_on_one_node_is_refused_by_the_other() -> anyhow::Result<()> {
-    let redis = redis::RedisServer::start()?;
+    let redis = RedisServer::start()?;
     let data_dir = tempfile::tempdir()?;
     // Both nodes read this file (the data directory is their working directory): one public
     // URL (the load balancer's, hence one token issuer) and one Redis.

@@ -7,10 +7,12 @@
 //!   each store crate runs the whole suite with one line in its `tests/contract.rs`;
 //! - [`postgres_server`]: a PostgreSQL server started by the tests themselves, one per test
 //!   process, with a fresh database per test;
-//! - [`fresh_sqlite_url`]: a SQLite database file in a temporary directory.
+//! - [`fresh_sqlite_url`]: a SQLite database file in a temporary directory;
+//! - [`redis_server`]: a Redis server started by one test, which may stop it midway.
 
 pub mod contract;
 pub mod postgres_server;
+pub mod redis_server;
 
 pub use postgres_server::fresh_database_url;
 

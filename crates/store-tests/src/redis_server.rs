@@ -9,16 +9,17 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 /// A running `redis-server`.
-pub(crate) struct RedisServer {
+#[derive(Debug)]
+pub struct RedisServer {
     child: Child,
     /// `redis://127.0.0.1:PORT`.
-    pub(crate) url: String,
+    pub url: String,
     port: u16,
 }
 
 impl RedisServer {
     /// Starts a server (a few attempts: a free port may be taken before the server binds it).
-    pub(crate) fn start() -> anyhow::Result<RedisServer> {
+    pub fn start() -> anyhow::Result<RedisServer> {
         let mut last_error = None;
         for _ in 0..3 {
             match RedisServer::start_once() {
@@ -60,7 +61,7 @@ impl RedisServer {
     }
 
     /// Sends one inline command and returns the raw reply.
-    pub(crate) fn command(&self, command: &str) -> anyhow::Result<String> {
+    pub fn command(&self, command: &str) -> anyhow::Result<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(2)))?;
         stream.write_all(format!("{command}\r\n").as_bytes())?;
@@ -72,11 +73,7 @@ impl RedisServer {
 
 impl RedisServer {
     /// Stops the server now (an outage, in the middle of a test).
-    #[allow(
-        dead_code,
-        reason = "each test binary includes this file; not all stop Redis"
-    )]
-    pub(crate) fn stop(&mut self) -> anyhow::Result<()> {
+    pub fn stop(&mut self) -> anyhow::Result<()> {
         self.child.kill()?;
         self.child.wait()?;
         Ok(())
