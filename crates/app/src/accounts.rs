@@ -263,7 +263,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             })
             .await;
         // Forgotten whatever the result: a failed commit may still have happened.
-        self.cache.forget_account(id);
+        self.cache.forget_accounts(&[id]).await;
         updated
     }
 
@@ -335,7 +335,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 changed.map_err(account_refusal)
             })
             .await;
-        self.cache.forget_account(id);
+        self.cache.forget_accounts(&[id]).await;
         let account = account?;
         tracing::info!(account_id = %id, status = account.status.as_str(), "account freeze changed");
         Ok(account)

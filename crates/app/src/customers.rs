@@ -1,5 +1,7 @@
 //! Customer use cases: sign-up, reading, listing and the manual KYC decision.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use coffre_domain::customer::check_birth_date;
 use coffre_domain::events::Actor;
 use coffre_domain::{
@@ -167,12 +169,19 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .map_err(|e| AppError::invalid("reason", e))?;
         let decision = request.decision;
         let now = self.clock.now();
+        // The accounts the decision may open or close, for the cache to forget.
+        let changed = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&changed);
         let customer = self
             .store
             .update_customer(
                 id,
                 caller.actor(),
                 move |customer: &mut Customer, accounts: &mut [coffre_domain::Account]| {
+                    record
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend(accounts.iter().map(|account| account.id));
                     customer
                         .decide_kyc(decision, reason, now)
                         .map_err(|e| match e {
@@ -189,7 +198,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 },
             )
             .await;
-        self.cache.forget_customer(id);
+        // Forgotten whatever the result: a failed commit may still have happened.
+        let changed = std::mem::take(&mut *changed.lock().unwrap_or_else(PoisonError::into_inner));
+        self.cache.forget_customer(id, &changed).await;
         let customer = customer?;
         tracing::info!(customer_id = %id, decision = customer.kyc_status.as_str(), "KYC decided");
         Ok(customer)

@@ -12,8 +12,8 @@ use crate::idempotency::InFlight;
 use crate::oauth::OAuthPolicy;
 use crate::password::DUMMY_PASSWORD;
 use crate::ports::{
-    Clock, LedgerBatch, LedgerOutcome, PasswordHasher, RevocationList, SecretSeal, Storage,
-    StoreError, StoreRevocations, TokenSigner,
+    Clock, LedgerBatch, LedgerOutcome, PasswordHasher, RevocationList, SecretSeal, SharedCache,
+    Storage, StoreError, StoreRevocations, TokenSigner,
 };
 use crate::read_cache::{CacheConfig, ReadCache};
 use crate::throttle::ThrottlePolicy;
@@ -117,12 +117,19 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         self
     }
 
+    /// Keeps the read cache in `backend` (Redis, shared by every node) instead of in process:
+    /// a write through any node is then seen by the next read on every node.
+    pub fn with_shared_cache(mut self, backend: Arc<dyn SharedCache>) -> Self {
+        self.cache = self.cache.shared(backend);
+        self
+    }
+
     /// Runs a money movement (with the concurrent ones of this node, see [`GroupCommit`]),
     /// then forgets what it changed from the read cache, before the caller answers: the
     /// caller's next read sees the write.
     pub(crate) async fn run_ledger(&self, batch: LedgerBatch) -> Result<LedgerOutcome, StoreError> {
         let outcome = self.engine.execute(batch).await;
-        self.cache.forget_ledger_outcome(&outcome);
+        self.cache.forget_ledger_outcome(&outcome).await;
         outcome
     }
 

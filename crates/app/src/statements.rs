@@ -18,7 +18,7 @@ pub const DEFAULT_LINES_LIMIT: u32 = 20;
 const STATEMENT_CHUNK: u32 = 500;
 
 /// One page of statement lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LinesPage {
     /// The lines, in booking order.
     pub items: Vec<StatementLine>,

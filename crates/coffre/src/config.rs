@@ -62,6 +62,9 @@ pub(crate) struct CacheSettings {
     pub(crate) ttl_ms: u64,
     /// The most entries of each kind (`COFFRE_CACHE_CAPACITY`).
     pub(crate) capacity: u64,
+    /// With `[redis] url` set, keep the entries in Redis, shared by every node (true), or in
+    /// this process (`COFFRE_CACHE_SHARED`).
+    pub(crate) shared: bool,
 }
 
 impl Default for CacheSettings {
@@ -71,6 +74,7 @@ impl Default for CacheSettings {
             enabled: cache.enabled,
             ttl_ms: u64::try_from(cache.ttl.as_millis()).unwrap_or(u64::MAX),
             capacity: cache.capacity,
+            shared: true,
         }
     }
 }

@@ -9,7 +9,7 @@ use axum::http::HeaderValue;
 use coffre_app::ports::Storage;
 use coffre_http::{AppState, HttpSettings};
 use coffre_jose::KeyRing;
-use coffre_redis::{RedisRateLimiter, RedisRevocations};
+use coffre_redis::{RedisCache, RedisRateLimiter, RedisRevocations};
 use secrecy::ExposeSecret as _;
 
 use crate::config::Config;
@@ -84,7 +84,16 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
                 .await
                 .context("failed to connect to Redis (COFFRE_REDIS_URL)")?;
         shared_limiter = Some(Arc::new(limiter));
-        tracing::info!("revoked access tokens and rate limits are shared through Redis");
+        if config.cache.enabled && config.cache.shared {
+            let cache = RedisCache::connect(redis_url.expose_secret())
+                .await
+                .context("failed to connect to Redis (COFFRE_REDIS_URL)")?;
+            service = service.with_shared_cache(Arc::new(cache));
+        }
+        tracing::info!(
+            cache_shared = config.cache.enabled && config.cache.shared,
+            "revoked access tokens and rate limits are shared through Redis"
+        );
     }
     let metrics = coffre_http::metrics_recorder::install()?;
     let mut state = AppState::new(service, settings, metrics);

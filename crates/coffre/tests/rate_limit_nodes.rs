@@ -5,23 +5,14 @@
 mod support;
 
 use coffre_store_tests::redis_server::RedisServer;
-use support::{Api, STAFF_PASSWORD, Site};
+use support::{Api, STAFF_PASSWORD, shared_site};
 
 const LIMIT: &str = "10";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_one_allowance_and_a_redis_outage_fails_open() -> anyhow::Result<()> {
     let mut redis = RedisServer::start()?;
-    let data_dir = tempfile::tempdir()?;
-    std::fs::write(
-        data_dir.path().join("coffre.toml"),
-        format!("[redis]\nurl = \"{}\"\n", redis.url),
-    )?;
-    let site = Site {
-        data_dir: data_dir.path().to_owned(),
-        database_url: Some(coffre_store_tests::fresh_database_url().await?),
-    };
-    site.create_user("root", "admin")?;
+    let (site, _data_dir) = shared_site(&format!("[redis]\nurl = \"{}\"\n", redis.url)).await?;
     let env = [("COFFRE_RATE_LIMIT_REQUESTS_PER_MINUTE", LIMIT)];
     let node_a = site.serve_with_env(&env)?;
     let node_b = site.serve_with_env(&env)?;

@@ -8,26 +8,17 @@ mod support;
 use anyhow::Context as _;
 use coffre_store_tests::redis_server::RedisServer;
 use serde_json::Value;
-use support::{STAFF_PASSWORD, Site, audit_status, json_line};
+use support::{STAFF_PASSWORD, audit_status, json_line, shared_site};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_on_one_node_is_refused_by_the_other() -> anyhow::Result<()> {
     let redis = RedisServer::start()?;
-    let data_dir = tempfile::tempdir()?;
-    // Both nodes read this file (the data directory is their working directory): one public
-    // URL (the load balancer's, hence one token issuer) and one Redis.
-    std::fs::write(
-        data_dir.path().join("coffre.toml"),
-        format!(
-            "public_url = \"http://coffre.test\"\n[redis]\nurl = \"{}\"\n",
-            redis.url
-        ),
-    )?;
-    let site = Site {
-        data_dir: data_dir.path().to_owned(),
-        database_url: Some(coffre_store_tests::fresh_database_url().await?),
-    };
-    site.create_user("root", "admin")?;
+    // Both nodes: one public URL (the load balancer's, hence one token issuer) and one Redis.
+    let (site, _data_dir) = shared_site(&format!(
+        "public_url = \"http://coffre.test\"\n[redis]\nurl = \"{}\"\n",
+        redis.url
+    ))
+    .await?;
     let (ok, out, err) = site.run(&[
         "admin",
         "create-client",

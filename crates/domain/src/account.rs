@@ -174,7 +174,7 @@ pub struct NewAccount {
 }
 
 /// A bank account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// Identifier.
     pub id: AccountId,
@@ -435,6 +435,21 @@ mod tests {
             },
             NOW,
         )
+    }
+
+    #[test]
+    fn an_account_reads_back_from_its_serialised_form_unchanged()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut account = open(AccountType::Courant, KycStatus::Verified, Currency::EUR)?;
+        // Sub-millisecond instants and every optional field set: nothing may be rounded or lost.
+        account.updated_at = datetime!(2026-11-21 10:00:00.123456789 UTC);
+        account.nickname = Some("Épargne vacances".to_owned());
+        account.daily_limit_minor = Some(50_000);
+        account.outgoing_day = Some(NOW.date());
+        let text = serde_json::to_string(&account)?;
+        let back: Account = serde_json::from_str(&text)?;
+        assert_eq!(back, account);
+        Ok(())
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub enum KycDecision {
 }
 
 /// A customer of the bank.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     /// Identifier.
     pub id: CustomerId,
@@ -267,6 +267,16 @@ mod tests {
             created_at: datetime!(2026-01-01 0:00 UTC),
             updated_at: datetime!(2026-01-01 0:00 UTC),
         })
+    }
+
+    #[test]
+    fn a_customer_reads_back_from_its_serialised_form_unchanged()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let customer = customer()?;
+        let text = serde_json::to_string(&customer)?;
+        let back: Customer = serde_json::from_str(&text)?;
+        assert_eq!(back, customer);
+        Ok(())
     }
 
     #[test]

@@ -99,10 +99,29 @@ pub enum MoneyError {
 }
 
 /// An amount of money: a signed count of minor units and its currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Its serialised form (`{"amount_minor": 1250, "currency": "EUR"}`) is checked like
+/// [`Money::from_minor`] when read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MoneyParts")]
 pub struct Money {
     amount_minor: i64,
     currency: Currency,
+}
+
+/// [`Money`]'s fields as they are serialised, before they are checked.
+#[derive(Deserialize)]
+struct MoneyParts {
+    amount_minor: i64,
+    currency: Currency,
+}
+
+impl TryFrom<MoneyParts> for Money {
+    type Error = MoneyError;
+
+    fn try_from(parts: MoneyParts) -> Result<Self, Self::Error> {
+        Money::from_minor(parts.amount_minor, parts.currency)
+    }
 }
 
 impl Money {
@@ -230,6 +249,20 @@ mod tests {
 
     fn eur(text: &str) -> Result<Money, MoneyError> {
         Money::from_decimal_str(text, Currency::EUR)
+    }
+
+    #[test]
+    fn the_serialised_form_is_checked_when_read_back() -> Result<(), Box<dyn std::error::Error>> {
+        let amount = Money::from_minor(-1_250, Currency::EUR)?;
+        let text = serde_json::to_string(&amount)?;
+        assert_eq!(text, r#"{"amount_minor":-1250,"currency":"EUR"}"#);
+        assert_eq!(serde_json::from_str::<Money>(&text)?, amount);
+        let beyond = format!(
+            r#"{{"amount_minor":{},"currency":"EUR"}}"#,
+            MAX_AMOUNT_MINOR + 1
+        );
+        assert!(serde_json::from_str::<Money>(&beyond).is_err());
+        Ok(())
     }
 
     #[test]

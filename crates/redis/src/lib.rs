@@ -1,15 +1,20 @@
 //! Coffre's Redis adapter: state every node of a cluster must see at once: the list of revoked
 //! access-token ids (`RevocationList`: a token revoked through one node is refused by every
-//! other on its next request, each entry expiring when its token would have) and the request
-//! rate limits (`RateLimiter`, [`RedisRateLimiter`]).
+//! other on its next request, each entry expiring when its token would have), the request
+//! rate limits (`RateLimiter`, [`RedisRateLimiter`]) and the read cache (`SharedCache`,
+//! [`RedisCache`]).
 
+mod cache;
 mod rate_limit;
 
+pub use cache::RedisCache;
 pub use rate_limit::RedisRateLimiter;
+
+use std::time::Duration;
 
 use coffre_app::ports::{BoxFuture, RevocationList, StoreError};
 use redis::AsyncCommands as _;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -26,6 +31,23 @@ impl std::fmt::Debug for RedisRevocations {
     }
 }
 
+/// Connects to the Redis at `url`, reconnecting on demand. A connection attempt or a reply
+/// that takes longer than this is an error: callers fail open (or refuse, for revocations)
+/// at once rather than queue behind a Redis that is down.
+const CALL_LIMIT: Duration = Duration::from_millis(250);
+
+/// A connection to the Redis at `url` that reconnects on the next call after a failure, with
+/// one attempt per call: while Redis is down, each call fails within [`CALL_LIMIT`] instead of
+/// waiting for a series of retries.
+async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_number_of_retries(0)
+        .set_connection_timeout(Some(CALL_LIMIT))
+        .set_response_timeout(Some(CALL_LIMIT));
+    Ok(ConnectionManager::new_with_config(client, config).await?)
+}
+
 fn key(jti: Uuid) -> String {
     format!("coffre:revoked:{jti}")
 }
@@ -37,9 +59,9 @@ fn unavailable(error: redis::RedisError) -> StoreError {
 impl RedisRevocations {
     /// Connects (and keeps reconnecting) to the Redis at `url`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
-        Ok(RedisRevocations { connection })
+        Ok(RedisRevocations {
+            connection: connect(url).await?,
+        })
     }
 }
 

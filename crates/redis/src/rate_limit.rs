@@ -52,10 +52,8 @@ impl std::fmt::Debug for RedisRateLimiter {
 impl RedisRateLimiter {
     /// Counts against `requests_per_minute` per key in the Redis at `url`.
     pub async fn connect(url: &str, requests_per_minute: NonZeroU32) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
         Ok(RedisRateLimiter {
-            connection,
+            connection: crate::connect(url).await?,
             script: Script::new(GCRA),
             limit: requests_per_minute,
         })

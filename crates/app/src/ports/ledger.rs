@@ -105,7 +105,7 @@ pub struct TransactionFilter {
 }
 
 /// One line of an account's statement: a posting on the account, with its transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StatementLine {
     /// The posting's position in the account's history (strictly increasing; the cursor).
     pub entry_id: i64,

@@ -16,6 +16,7 @@ mod oauth;
 mod rate_limit;
 mod revocations;
 mod seal;
+mod shared_cache;
 mod tokens;
 
 use std::future::Future;
@@ -42,6 +43,7 @@ pub use oauth::{
 pub use rate_limit::{RateDecision, RateLimiter};
 pub use revocations::{BoxFuture, RevocationList, StoreRevocations};
 pub use seal::SecretSeal;
+pub use shared_cache::{Fill, FillTicket, Lookup, SharedCache};
 pub use tokens::{AccessClaims, IdClaims, TokenRejected, TokenSigner};
 
 /// Which uniqueness rule a write broke.

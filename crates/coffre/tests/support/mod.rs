@@ -251,6 +251,36 @@ impl Api {
     }
 }
 
+/// A site for several nodes on one fresh PostgreSQL database, each reading `coffre_toml` as its
+/// configuration file (its working directory is the data directory), with a `root` admin. Keep
+/// the directory as long as the site.
+pub(crate) async fn shared_site(coffre_toml: &str) -> anyhow::Result<(Site, tempfile::TempDir)> {
+    let data_dir = tempfile::tempdir()?;
+    std::fs::write(data_dir.path().join("coffre.toml"), coffre_toml)?;
+    let site = Site {
+        data_dir: data_dir.path().to_owned(),
+        database_url: Some(coffre_store_tests::fresh_database_url().await?),
+    };
+    site.create_user("root", "admin")?;
+    Ok((site, data_dir))
+}
+
+/// Signs a customer up on the server at `base`; returns the customer's id.
+pub(crate) async fn sign_up(base: &str, first_name: &str, email: &str) -> anyhow::Result<String> {
+    let signed_up = reqwest::Client::new()
+        .post(format!("{base}/v1/customers"))
+        .json(&json!({
+            "first_name": first_name, "last_name": "Lovelace", "email": email, "birth_date": "1990-12-10",
+            "address": {"line1": "1 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"},
+            "password": CUSTOMER_PASSWORD,
+        }))
+        .send()
+        .await?;
+    anyhow::ensure!(signed_up.status() == 201, "sign-up: {}", signed_up.status());
+    let customer: Value = signed_up.json().await?;
+    Ok(customer["id"].as_str().context("customer id")?.to_owned())
+}
+
 /// Signs a customer up, has `teller` verify them, and opens `count` current accounts for them,
 /// each credited with `deposit` EUR. Returns the account ids.
 pub(crate) async fn funded_accounts(
@@ -259,18 +289,7 @@ pub(crate) async fn funded_accounts(
     count: usize,
     deposit: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let signed_up = reqwest::Client::new()
-        .post(format!("{}/v1/customers", teller.base))
-        .json(&json!({
-            "first_name": "Ada", "last_name": "Lovelace", "email": email, "birth_date": "1990-12-10",
-            "address": {"line1": "1 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"},
-            "password": CUSTOMER_PASSWORD,
-        }))
-        .send()
-        .await?;
-    anyhow::ensure!(signed_up.status() == 201, "sign-up: {}", signed_up.status());
-    let customer: Value = signed_up.json().await?;
-    let customer_id = customer["id"].as_str().context("customer id")?;
+    let customer_id = sign_up(&teller.base, "Ada", email).await?;
     let (status, _, _) = teller
         .post(
             &format!("/v1/customers/{customer_id}/kyc"),
@@ -284,7 +303,7 @@ pub(crate) async fn funded_accounts(
         let (status, _, account) = teller
             .post(
                 "/v1/accounts",
-                &json!({"customer_id": customer_id, "type": "COURANT"}),
+                &json!({"customer_id": &customer_id, "type": "COURANT"}),
                 None,
             )
             .await?;
