@@ -7,6 +7,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod fallback_limiter;
 pub mod metrics_recorder;
 pub mod middleware;
 pub mod openapi;

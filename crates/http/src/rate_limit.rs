@@ -49,7 +49,8 @@ impl InProcessLimiter {
         Duration::from_secs(60) / self.limit.get()
     }
 
-    fn decide(&self, key: &str) -> RateDecision {
+    /// Counts one request for `key`.
+    pub(crate) fn decide(&self, key: &str) -> RateDecision {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.limiter.retain_recent();
         }

@@ -12,6 +12,7 @@ use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::{Clock, RateLimiter, Storage};
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::fallback_limiter::FallbackLimiter;
 use crate::rate_limit::InProcessLimiter;
 
 /// HTTP-level settings, from configuration.
@@ -85,9 +86,13 @@ impl<S: Storage, C: Clock> AppState<S, C> {
         }
     }
 
-    /// Counts requests with `limiter` (shared by every node, in Redis) instead of in process.
+    /// Counts requests with `limiter` (shared by every node, in Redis) instead of in process;
+    /// while it fails, the node limits on its own.
     pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = limiter;
+        self.limiter = Arc::new(FallbackLimiter::new(
+            limiter,
+            self.settings.rate_limit_per_minute,
+        ));
         self
     }
 

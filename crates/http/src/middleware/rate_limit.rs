@@ -5,9 +5,10 @@
 //! reads from using up the allowance for money movements: `auth` (login and the OAuth
 //! endpoints), `write` and `read`. Health probes, metrics and CORS preflights are not counted.
 //! Every counted response carries `RateLimit-Limit`, `RateLimit-Remaining` and
-//! `RateLimit-Reset`; a refused one is 429 `rate_limited` with `Retry-After`. If the limiter is
-//! unreachable (a shared Redis down), the request goes through: an outage of the limiter must
-//! not become an outage of the bank. That is logged and counted.
+//! `RateLimit-Reset`; a refused one is 429 `rate_limited` with `Retry-After`. A shared limiter
+//! that fails hands over to the in-process one (`fallback_limiter`); a limiter that still fails
+//! lets the request through: an outage of the limiter must not become an outage of the bank.
+//! Both are logged and counted.
 
 use std::time::Duration;
 
