@@ -54,6 +54,13 @@ pub struct ApiError {
     challenge: Option<String>,
 }
 
+/// A `Retry-After` in whole seconds, rounded up (retrying a fraction of a second early would
+/// only fail again), at least 1.
+pub(crate) fn retry_after_seconds(retry_after: time::Duration) -> u64 {
+    let seconds = retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
+    u64::try_from(seconds).unwrap_or(0).max(1)
+}
+
 impl ApiError {
     /// An error with a status, a contract code and a detail.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
@@ -281,15 +288,10 @@ impl From<AppError> for ApiError {
             AppError::IdempotencyKeyInFlight => {
                 ApiError::new(S::CONFLICT, "idempotency_key_in_flight", error.to_string())
             }
-            AppError::RateLimited { retry_after } => {
-                // Rounded up: retrying a fraction of a second early would only fail again.
-                let seconds =
-                    retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
-                ApiError {
-                    detail: "too many attempts; retry later".to_owned(),
-                    ..ApiError::rate_limited(u64::try_from(seconds).unwrap_or(1))
-                }
-            }
+            AppError::RateLimited { retry_after } => ApiError {
+                detail: "too many attempts; retry later".to_owned(),
+                ..ApiError::rate_limited(retry_after_seconds(retry_after))
+            },
             AppError::Unavailable(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "dependency unavailable");
                 ApiError::new(

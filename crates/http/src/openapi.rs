@@ -2,10 +2,17 @@
 
 use std::sync::OnceLock;
 
+use axum::http::Method;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
 };
+use utoipa::openapi::{ContentBuilder, Header, PathItem, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+
+use crate::middleware::rate_limit::route_class;
 
 use crate::routes::{
     accounts, audit, auth, authorize, customers, holds, mfa, oauth, ops, statements, transactions,
@@ -39,7 +46,7 @@ cookie-authenticated writes need the `X-CSRF-Token` header.",
         audit::events, audit::verify, audit::trial_balance,
         ops::live, ops::ready, ops::metrics, ops::openapi, ops::docs,
     ),
-    modifiers(&SessionSecurity, &TokenScopes),
+    modifiers(&SessionSecurity, &TokenScopes, &RateLimits),
     tags(
         (name = "auth", description = "Session login"),
         (name = "oauth", description = "OAuth 2.0 / OpenID Connect authorization server"),
@@ -111,6 +118,87 @@ both its scopes and its user's role allow.",
                 let security = operation.security.get_or_insert_with(Vec::new);
                 if !security.contains(&bearer) {
                     security.push(bearer);
+                }
+            }
+        }
+    }
+}
+
+/// Adds to every operation the rate limiter counts (the middleware's own [`route_class`]) its
+/// `RateLimit-*` headers on every response, and the 429 it may answer.
+struct RateLimits;
+
+/// The headers every counted response carries, with what they say.
+const RATE_LIMIT_HEADERS: [(&str, &str); 3] = [
+    (
+        "RateLimit-Limit",
+        "Requests allowed per minute for this client and route class",
+    ),
+    ("RateLimit-Remaining", "Requests still allowed now"),
+    (
+        "RateLimit-Reset",
+        "Seconds until the allowance is whole again",
+    ),
+];
+
+fn integer_header(description: &str) -> RefOr<Header> {
+    RefOr::T(
+        HeaderBuilder::new()
+            .schema(Some(Object::with_type(Type::Integer)))
+            .description(Some(description))
+            .build(),
+    )
+}
+
+/// The operations of a path, with their methods.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (Method, &mut Operation)> {
+    [
+        (Method::GET, item.get.as_mut()),
+        (Method::PUT, item.put.as_mut()),
+        (Method::POST, item.post.as_mut()),
+        (Method::DELETE, item.delete.as_mut()),
+        (Method::OPTIONS, item.options.as_mut()),
+        (Method::HEAD, item.head.as_mut()),
+        (Method::PATCH, item.patch.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| Some((method, operation?)))
+}
+
+impl Modify for RateLimits {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            for (method, operation) in operations(item) {
+                if route_class(&method, path).is_none() {
+                    continue;
+                }
+                let responses = &mut operation.responses.responses;
+                responses.entry("429".to_owned()).or_insert_with(|| {
+                    let problem = ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build();
+                    let retry_after = HeaderBuilder::new()
+                        .schema(Some(Object::with_type(Type::Integer)))
+                        .description(Some("Seconds to wait before trying again"))
+                        .build();
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description("Too many requests from this client (`rate_limited`)")
+                            .content("application/problem+json", problem)
+                            .header("Retry-After", retry_after)
+                            .build(),
+                    )
+                });
+                for response in responses.values_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    for (name, description) in RATE_LIMIT_HEADERS {
+                        response
+                            .headers
+                            .entry(name.to_owned())
+                            .or_insert_with(|| integer_header(description));
+                    }
                 }
             }
         }

@@ -24,8 +24,9 @@ use crate::error::ApiError;
 use crate::extract::caller::{client_ip, cookie};
 use crate::state::AppState;
 
-/// The route class of a request, or `None` when it is not counted.
-fn route_class(method: &Method, path: &str) -> Option<&'static str> {
+/// The route class of a request, or `None` when it is not counted (also what the OpenAPI
+/// document says of each operation).
+pub(crate) fn route_class(method: &Method, path: &str) -> Option<&'static str> {
     if *method == Method::OPTIONS || path.starts_with("/health/") || path == "/metrics" {
         return None;
     }

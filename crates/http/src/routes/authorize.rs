@@ -149,10 +149,17 @@ fn refusal<S: Storage, C: Clock>(state: &AppState<S, C>, error: AuthorizeError) 
 
 fn app_failure(error: AppError) -> Response {
     match error {
-        AppError::RateLimited { .. } => error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts. Wait a few minutes, then try again.",
-        ),
+        AppError::RateLimited { retry_after } => {
+            let mut page = error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts. Wait a few minutes, then try again.",
+            );
+            page.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::error::retry_after_seconds(retry_after)),
+            );
+            page
+        }
         other => {
             let mut response = crate::error::ApiError::from(other).into_response();
             response.extensions_mut().insert(ProtocolError);
@@ -246,7 +253,8 @@ pub async fn start<S: Storage, C: Clock>(
         (status = 200, description = "The consent page, or the login page again after a failed attempt", content_type = "text/html"),
         (status = 303, description = "Back to the client with a code, or with an error"),
         (status = 400, description = "A form that is not this server's, or expired", content_type = "text/html"),
-        (status = 429, description = "Too many attempts", content_type = "text/html"),
+        (status = 429, description = "Too many attempts", content_type = "text/html",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 pub async fn submit<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,

@@ -18,6 +18,7 @@ both_engines!(
     a_code_is_bound_to_its_verifier_and_its_client,
     forms_need_their_csrf_token_and_a_denial_goes_back_as_access_denied,
     a_user_with_totp_gives_a_one_time_code_on_a_second_page,
+    repeated_wrong_passwords_get_a_page_with_retry_after,
 );
 
 const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-0123456789";
@@ -409,4 +410,32 @@ async fn a_user_with_totp_gives_a_one_time_code_on_a_second_page(
     .await?;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     Ok(())
+}
+
+async fn repeated_wrong_passwords_get_a_page_with_retry_after(app: TestApp) -> anyhow::Result<()> {
+    app.verified_customer("locked@example.org").await?;
+    let (client_id, _) = app.client("web-app")?;
+    let browser = browser()?;
+    let url = authorize_url(&app, &client_id, &[]);
+    for attempt in 1..=10 {
+        let page = browser.get(&url).send().await?.text().await?;
+        let answer = submit(
+            &browser,
+            &app,
+            &page,
+            &[
+                ("username", "locked@example.org"),
+                ("password", "not the password"),
+            ],
+        )
+        .await?;
+        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after: u64 = answer.headers()["retry-after"].to_str()?.parse()?;
+            assert!(retry_after >= 1, "Retry-After: {retry_after}");
+            assert!(answer.text().await?.contains("Too many attempts"));
+            return Ok(());
+        }
+        assert_eq!(answer.status(), StatusCode::OK, "attempt {attempt}");
+    }
+    anyhow::bail!("ten wrong passwords were never refused")
 }

@@ -142,6 +142,46 @@ async fn openapi_is_3_1_and_documents_exactly_the_routes_served() -> anyhow::Res
 }
 
 #[test]
+fn every_counted_operation_documents_its_rate_limit_headers_and_429() -> anyhow::Result<()> {
+    let document: Value = serde_json::from_str(&coffre_http::openapi::document_json())?;
+    let mut missing = Vec::new();
+    let mut counted = 0;
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let responses = operation["responses"].as_object().into_iter().flatten();
+            let exempt = path.starts_with("/health/") || path == "/metrics";
+            let has_429 = operation["responses"].get("429").is_some();
+            if exempt {
+                if has_429 {
+                    missing.push(format!("{method} {path}: not counted, yet documents 429"));
+                }
+                continue;
+            }
+            counted += 1;
+            if !has_429 {
+                missing.push(format!("{method} {path}: no 429"));
+            }
+            for (status, response) in responses {
+                for header in ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"] {
+                    if response["headers"].get(header).is_none() {
+                        missing.push(format!("{method} {path} {status}: no {header}"));
+                    }
+                }
+            }
+            if operation["responses"]["429"]["headers"]
+                .get("Retry-After")
+                .is_none()
+            {
+                missing.push(format!("{method} {path} 429: no Retry-After"));
+            }
+        }
+    }
+    assert!(counted >= 40, "only {counted} counted operations");
+    assert_eq!(missing, Vec::<String>::new());
+    Ok(())
+}
+
+#[test]
 fn every_api_operation_declares_the_scope_an_access_token_needs() -> anyhow::Result<()> {
     let document: Value = serde_json::from_str(&coffre_http::openapi::document_json())?;
     let mut undeclared = Vec::new();
