@@ -108,3 +108,13 @@ wait_for_http() {
 start_durable_postgres() {
   start_postgres_with "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 }
+
+# Stops the `coffre serve` a benchmark started in the background (its pid in server_pid), if
+# any, and waits for it.
+stop_coffre() {
+  if [ -n "${server_pid:-}" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}

@@ -15,6 +15,7 @@ pub mod holds;
 pub mod idempotency;
 pub mod ledger;
 pub mod oauth;
+pub mod outage;
 pub mod pagination;
 pub mod password;
 pub mod ports;

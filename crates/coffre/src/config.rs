@@ -29,8 +29,8 @@ pub(crate) struct Config {
     pub(crate) log: String,
     /// Database.
     pub(crate) database: DatabaseConfig,
-    /// Redis: what every node must share. Revoked access tokens and rate-limit buckets live
-    /// there when it is set.
+    /// Redis: what every node must share. Revoked access tokens, rate-limit buckets and (unless
+    /// `[cache] shared = false`) the read cache live there when it is set.
     pub(crate) redis: UrlConfig,
     /// NATS JetStream (events). Not used yet: accepted so deployments can set it ahead of the
     /// features that need it.

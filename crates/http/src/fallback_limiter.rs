@@ -4,11 +4,11 @@
 //! do not each wait for a Redis that is down; then the next request tries it again.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
+use coffre_app::outage::Outage;
 use coffre_app::ports::{BoxFuture, RateDecision, RateLimiter};
-use tokio::time::Instant;
 
 use crate::rate_limit::InProcessLimiter;
 
@@ -20,8 +20,8 @@ const RETRY_SHARED_AFTER: Duration = Duration::from_secs(5);
 pub(crate) struct FallbackLimiter {
     shared: Arc<dyn RateLimiter>,
     local: InProcessLimiter,
-    /// Set while the shared limiter is failing: until when it is left alone.
-    outage: Mutex<Option<Instant>>,
+    /// After a failure, the shared limiter is left alone for a while.
+    outage: Outage,
 }
 
 impl FallbackLimiter {
@@ -30,47 +30,30 @@ impl FallbackLimiter {
         FallbackLimiter {
             shared,
             local: InProcessLimiter::per_minute(requests_per_minute),
-            outage: Mutex::new(None),
-        }
-    }
-
-    fn outage(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        self.outage.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Whether the shared limiter should be asked now.
-    fn shared_is_worth_asking(&self) -> bool {
-        self.outage().is_none_or(|until| Instant::now() >= until)
-    }
-
-    fn shared_answered(&self) {
-        if self.outage().take().is_some() {
-            tracing::info!("shared rate limiter answers again: limits are shared by every node");
-        }
-    }
-
-    fn shared_failed(&self, error: &anyhow::Error) {
-        let started = self
-            .outage()
-            .replace(Instant::now() + RETRY_SHARED_AFTER)
-            .is_none();
-        // One line per outage, not one per request.
-        if started {
-            tracing::warn!(
-                error = format!("{error:#}"),
-                "shared rate limiter unavailable: each node limits on its own"
-            );
+            outage: Outage::default(),
         }
     }
 
     async fn decide(&self, key: &str) -> RateDecision {
-        if self.shared_is_worth_asking() {
+        if !self.outage.ongoing() {
             match self.shared.check(key).await {
                 Ok(decision) => {
-                    self.shared_answered();
+                    if self.outage.answered() {
+                        tracing::info!(
+                            "shared rate limiter answers again: limits are shared by every node"
+                        );
+                    }
                     return decision;
                 }
-                Err(error) => self.shared_failed(&error),
+                // One line per outage, not one per request.
+                Err(error) => {
+                    if self.outage.failed(RETRY_SHARED_AFTER) {
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            "shared rate limiter unavailable: each node limits on its own"
+                        );
+                    }
+                }
             }
         }
         metrics::counter!("coffre_rate_limiter_unavailable_total").increment(1);

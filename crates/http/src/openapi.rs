@@ -105,15 +105,8 @@ both its scopes and its user's role allow.",
             let Some(item) = openapi.paths.paths.get_mut(*path) else {
                 continue;
             };
-            let operation = match *method {
-                "GET" => item.get.as_mut(),
-                "POST" => item.post.as_mut(),
-                "PUT" => item.put.as_mut(),
-                "PATCH" => item.patch.as_mut(),
-                "DELETE" => item.delete.as_mut(),
-                _ => None,
-            };
-            if let Some(operation) = operation {
+            let operation = operations(item).find(|(verb, _)| verb.as_str() == *method);
+            if let Some((_, operation)) = operation {
                 let bearer = SecurityRequirement::new("bearer", [scope.as_str()]);
                 let security = operation.security.get_or_insert_with(Vec::new);
                 if !security.contains(&bearer) {

@@ -131,7 +131,7 @@ impl RedisCache {
         invocation: ScriptInvocation<'_>,
     ) -> anyhow::Result<T> {
         let mut connection = self.connection.clone();
-        within(invocation.invoke_async(&mut connection)).await
+        crate::within(TIMEOUT, invocation.invoke_async(&mut connection)).await
     }
 
     /// Invokes `script` on the epoch, generation and entry keys of `key`.
@@ -176,16 +176,8 @@ impl RedisCache {
         let mut connection = self.connection.clone();
         let mut set = redis::cmd("SET");
         set.arg(EPOCH).arg(Uuid::new_v4().to_string());
-        within(set.exec_async(&mut connection)).await
+        crate::within(TIMEOUT, set.exec_async(&mut connection)).await
     }
-}
-
-/// Waits for `call` at most [`TIMEOUT`].
-async fn within<T>(call: impl Future<Output = redis::RedisResult<T>>) -> anyhow::Result<T> {
-    tokio::time::timeout(TIMEOUT, call)
-        .await
-        .map_err(|_| anyhow::anyhow!("Redis did not answer the cache in time"))?
-        .map_err(anyhow::Error::from)
 }
 
 impl SharedCache for RedisCache {

@@ -48,6 +48,17 @@ async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
     Ok(ConnectionManager::new_with_config(client, config).await?)
 }
 
+/// Waits for `call` at most `limit`: a call that takes longer is an error, like one that fails.
+async fn within<T>(
+    limit: Duration,
+    call: impl Future<Output = redis::RedisResult<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(limit, call)
+        .await
+        .map_err(|_| anyhow::anyhow!("Redis did not answer within {} ms", limit.as_millis()))?
+        .map_err(anyhow::Error::from)
+}
+
 fn key(jti: Uuid) -> String {
     format!("coffre:revoked:{jti}")
 }

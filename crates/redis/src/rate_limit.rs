@@ -65,11 +65,7 @@ impl RedisRateLimiter {
         let mut invocation = self.script.key(format!("coffre:rate:{key}"));
         invocation.arg(interval_ms.max(1)).arg(self.limit.get());
         let reply: Vec<i64> =
-            tokio::time::timeout(TIMEOUT, invocation.invoke_async(&mut connection))
-                .await
-                .map_err(|_| {
-                    anyhow::anyhow!("Redis did not answer the rate-limit check in time")
-                })??;
+            crate::within(TIMEOUT, invocation.invoke_async(&mut connection)).await?;
         let [allowed, remaining, reset_ms, retry_ms] = reply.as_slice() else {
             anyhow::bail!("unexpected rate-limit reply {reply:?}");
         };

@@ -8,14 +8,13 @@
 //! predates the write): the node's own reads never see its writes undone. Other nodes may, for
 //! as long as that entry lives: ADR 0015 states the bound.
 
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::time::Instant;
 
 use super::count;
+use crate::outage::Outage;
 use crate::ports::{Fill, Lookup, SharedCache};
 
 /// The shared tier of the read cache.
@@ -23,8 +22,8 @@ use crate::ports::{Fill, Lookup, SharedCache};
 pub(super) struct SharedTier {
     backend: std::sync::Arc<dyn SharedCache>,
     ttl: Duration,
-    /// Until when this node leaves the backend alone, after an error.
-    bypass_until: Mutex<Option<Instant>>,
+    /// After an error, this node leaves the backend alone for a while.
+    outage: Outage,
 }
 
 impl SharedTier {
@@ -33,7 +32,7 @@ impl SharedTier {
         SharedTier {
             backend,
             ttl,
-            bypass_until: Mutex::new(None),
+            outage: Outage::default(),
         }
     }
 
@@ -47,11 +46,15 @@ impl SharedTier {
     where
         V: Serialize + DeserializeOwned,
     {
-        if self.bypassed() {
+        if self.outage.ongoing() {
             count(kind, "bypass");
             return load.await;
         }
-        let ticket = match self.backend.lookup(key).await {
+        let found = self.backend.lookup(key).await;
+        if found.is_ok() && self.outage.answered() {
+            tracing::info!("the shared cache answers again");
+        }
+        let ticket = match found {
             Ok(Lookup::Hit(bytes)) => match serde_json::from_slice(&bytes) {
                 Ok(value) => {
                     count(kind, "hit");
@@ -111,31 +114,16 @@ impl SharedTier {
         }
     }
 
-    fn bypassed(&self) -> bool {
-        let until = self
-            .bypass_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        until.is_some_and(|until| Instant::now() < until)
-    }
-
     /// Records an error of the backend and reads from the database for twice the TTL.
     fn failed(&self, operation: &'static str, error: &anyhow::Error) {
         metrics::counter!("coffre_cache_shared_errors_total", "operation" => operation)
             .increment(1);
-        let now = Instant::now();
-        let mut until = self
-            .bypass_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let was_bypassed = until.is_some_and(|until| now < until);
-        *until = Some(now + self.ttl * 2);
-        // One line per outage, not one per request.
-        if !was_bypassed {
+        let bypass = self.ttl * 2;
+        if self.outage.failed(bypass) {
             tracing::warn!(
                 operation,
                 error = format!("{error:#}"),
-                bypass_ms = (self.ttl * 2).as_millis(),
+                bypass_ms = bypass.as_millis(),
                 "the shared cache failed: this node reads from the database for a while"
             );
         }
