@@ -22,13 +22,7 @@ both_engines!(
 
 async fn auditor_get(app: &TestApp, path: &str) -> anyhow::Result<Value> {
     let auditor = app.login(AUDITOR, STAFF_PASSWORD).await?;
-    let response = auditor.get(path).await?;
-    anyhow::ensure!(
-        response.status() == StatusCode::OK,
-        "{path}: {}",
-        response.status()
-    );
-    Ok(response.json().await?)
+    auditor.get_ok_json(path).await
 }
 
 /// A verified customer with one open current account; returns the account.

@@ -500,6 +500,17 @@ impl UserClient {
         Ok(self.http.get(format!("{}{path}", self.base)).send().await?)
     }
 
+    /// GETs `path`, which must answer 200, and returns its JSON body.
+    pub(crate) async fn get_ok_json(&self, path: &str) -> anyhow::Result<Value> {
+        let response = self.get(path).await?;
+        anyhow::ensure!(
+            response.status() == reqwest::StatusCode::OK,
+            "GET {path}: {}",
+            response.status()
+        );
+        Ok(response.json().await?)
+    }
+
     pub(crate) async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Response> {
         Ok(self
             .with_csrf(self.http.post(format!("{}{path}", self.base)).json(body))

@@ -28,16 +28,6 @@ fn euros(minor: u32) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }
 
-async fn json_of(client: &UserClient, path: &str) -> anyhow::Result<Value> {
-    let response = client.get(path).await?;
-    anyhow::ensure!(
-        response.status() == StatusCode::OK,
-        "GET {path}: {}",
-        response.status()
-    );
-    Ok(response.json().await?)
-}
-
 /// Reads the account, its balance and its first page of lines until told to stop.
 async fn keep_reading(
     client: UserClient,
@@ -46,8 +36,12 @@ async fn keep_reading(
 ) -> anyhow::Result<u64> {
     let mut reads = 0;
     while !stop.load(Ordering::Relaxed) {
-        json_of(&client, &format!("/v1/accounts/{account}")).await?;
-        json_of(&client, &format!("/v1/accounts/{account}/transactions")).await?;
+        client
+            .get_ok_json(&format!("/v1/accounts/{account}"))
+            .await?;
+        client
+            .get_ok_json(&format!("/v1/accounts/{account}/transactions"))
+            .await?;
         reads += 2;
     }
     Ok(reads)
@@ -99,20 +93,24 @@ async fn write_then_read(
             deposits += 1;
         }
         let expected = euros(deposits);
-        let shown = json_of(client, &account_path).await?;
+        let shown = client.get_ok_json(&account_path).await?;
         assert_eq!(
             shown["balance"]["current"]["amount"],
             json!(expected),
             "round {round}: {shown}"
         );
         assert_eq!(shown["nickname"], nickname, "round {round}: {shown}");
-        let balance = json_of(client, &format!("{account_path}/balance")).await?;
+        let balance = client
+            .get_ok_json(&format!("{account_path}/balance"))
+            .await?;
         assert_eq!(
             balance["current"]["amount"],
             json!(expected),
             "round {round}: {balance}"
         );
-        let lines = json_of(client, &format!("{account_path}/transactions")).await?;
+        let lines = client
+            .get_ok_json(&format!("{account_path}/transactions"))
+            .await?;
         let items = lines["items"].as_array().context("items")?;
         let booked = usize::try_from(deposits)?;
         assert_eq!(
