@@ -33,12 +33,8 @@ pub(crate) enum Backend {
 pub(crate) async fn open_backend(config: &Config) -> anyhow::Result<Backend> {
     let url = config.database_url();
     let backend = if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "failed to create data directory {}",
-                config.data_dir.display()
-            )
-        })?;
+        coffre_store_sqlite::create_private_directory(&config.data_dir)
+            .context("failed to create the data directory")?;
         let store = SqliteStore::connect(&url)
             .await
             .context("failed to open the SQLite database")?;

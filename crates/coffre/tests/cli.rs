@@ -206,3 +206,28 @@ async fn the_binary_serves_logs_without_secrets_and_stops_cleanly_on_sigterm() -
     assert!(text.contains("shutting down"), "{text}");
     Ok(())
 }
+
+#[test]
+fn the_data_directory_it_creates_and_the_database_are_private() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |path: &std::path::Path| -> anyhow::Result<u32> {
+        Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)
+    };
+    let parent = tempfile::tempdir()?;
+    let data_dir = parent.path().join("coffre-data");
+    let migrate = Command::new(env!("CARGO_BIN_EXE_coffre"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(parent.path())
+        .args(["migrate", "--data-dir"])
+        .arg(&data_dir)
+        .output()?;
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    assert_eq!(mode(&data_dir)?, 0o700);
+    assert_eq!(mode(&data_dir.join("coffre.sqlite3"))?, 0o600);
+    Ok(())
+}

@@ -12,6 +12,7 @@ mod audit;
 mod customers;
 mod error;
 mod events;
+mod files;
 mod instants;
 mod ledger;
 mod ledger_reads;
@@ -31,6 +32,8 @@ use coffre_domain::ledger::InternalAccount;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use files::create_private_directory;
+
 /// How long a statement waits for another process's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request waits for a pooled connection (writes queue for the single writer).
@@ -49,7 +52,8 @@ pub struct SqliteStore {
     read: SqlitePool,
 }
 
-/// The options of the database file a `sqlite://PATH` URL names, after creating its directory.
+/// The options of the database file a `sqlite://PATH` URL names, after creating it (and its
+/// directory) private to Coffre's user.
 fn file_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
     // Each pool would get its own, separate in-memory database.
     anyhow::ensure!(
@@ -58,18 +62,7 @@ fn file_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
     );
     let options =
         SqliteConnectOptions::from_str(url).context("failed to parse the SQLite database URL")?;
-    let directory = options
-        .get_filename()
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty());
-    if let Some(directory) = directory {
-        std::fs::create_dir_all(directory).with_context(|| {
-            format!(
-                "failed to create the database directory {}",
-                directory.display()
-            )
-        })?;
-    }
+    files::prepare_database_file(options.get_filename())?;
     Ok(options)
 }
 

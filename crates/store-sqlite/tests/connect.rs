@@ -50,3 +50,28 @@ async fn an_in_memory_database_is_refused() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn the_database_and_its_directory_are_private_to_coffres_user() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |path: &std::path::Path| -> anyhow::Result<u32> {
+        Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)
+    };
+    let directory = tempfile::tempdir()?;
+    let data = directory.path().join("data");
+    let path = data.join("coffre.sqlite3");
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display())).await?;
+    store.migrate().await?;
+
+    assert_eq!(mode(&data)?, 0o700);
+    for file in ["coffre.sqlite3", "coffre.sqlite3-wal", "coffre.sqlite3-shm"] {
+        assert_eq!(mode(&data.join(file))?, 0o600, "{file}");
+    }
+    drop(store);
+
+    // A database someone opened to others is closed again at the next start.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+    SqliteStore::connect(&format!("sqlite://{}", path.display())).await?;
+    assert_eq!(mode(&path)?, 0o600);
+    Ok(())
+}
