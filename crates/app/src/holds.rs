@@ -157,8 +157,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         respond: RespondOne,
     ) -> Result<Recorded, AppError> {
         let _guard = self.enter_in_flight(caller, &idempotency)?;
-        let (_, account) = self.readable_hold(caller, id).await?;
+        let (hold, account) = self.readable_hold(caller, id).await?;
         require_operator(caller, &account)?;
+        self.require_step_up(caller, amount.unwrap_or(hold.amount))?;
         let command = LedgerRequest::CaptureHold {
             hold: id,
             amount,

@@ -16,8 +16,9 @@ use crate::ports::{
 };
 use crate::{AppError, Principal, Service};
 
-/// The most transactions one batch may hold.
-pub const MAX_BATCH: usize = 1000;
+mod batch;
+
+pub use batch::{BatchItem, BatchOutcome, MAX_BATCH, RespondBatch};
 
 /// Where a transfer goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +63,18 @@ pub enum NewTransaction {
     },
 }
 
+impl NewTransaction {
+    /// What the request takes out of a customer's account: nothing for a deposit.
+    fn money_out(&self) -> Option<Money> {
+        match self {
+            NewTransaction::Deposit { .. } => None,
+            NewTransaction::Withdrawal { amount, .. } | NewTransaction::Transfer { amount, .. } => {
+                Some(*amount)
+            }
+        }
+    }
+}
+
 /// The response to send for a money-moving request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
@@ -74,31 +87,6 @@ pub enum Recorded {
 /// Renders the response of a single transaction request: the booked transaction or the
 /// refusal.
 pub type RespondOne = Box<dyn FnOnce(Result<Transaction, AppError>) -> StoredResponse + Send>;
-
-/// What one item of a batch came to.
-#[derive(Debug)]
-pub enum BatchItem {
-    /// Booked.
-    Committed(Transaction),
-    /// Refused, with the error a single request would have had.
-    Refused(AppError),
-    /// Accepted, but not written: another item of the atomic batch was refused.
-    RolledBack,
-}
-
-/// What a batch came to, in request order.
-#[derive(Debug)]
-pub struct BatchOutcome {
-    /// Whether the batch was all-or-nothing.
-    pub atomic: bool,
-    /// False when an atomic batch wrote nothing.
-    pub committed: bool,
-    /// One entry per request.
-    pub items: Vec<BatchItem>,
-}
-
-/// Renders the response of a batch.
-pub type RespondBatch = Box<dyn FnOnce(BatchOutcome) -> StoredResponse + Send>;
 
 /// One page of the transaction list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,34 +113,6 @@ fn booked(applied: &Applied) -> Result<Transaction, AppError> {
         .transaction
         .clone()
         .ok_or_else(|| AppError::Unknown(anyhow::anyhow!("the engine booked no transaction")))
-}
-
-/// Merges the pre-checks' refusals with the engine's results (which cover, in order, the
-/// items that passed them).
-fn merge(checked: Vec<Option<AppError>>, results: &BatchResults, atomic: bool) -> BatchOutcome {
-    let refused = checked.iter().any(Option::is_some) || results.iter().any(Result::is_err);
-    let committed = !(atomic && refused);
-    let mut engine = results.iter();
-    let items = checked
-        .into_iter()
-        .map(|check| match (check, engine.next()) {
-            (Some(error), _) => BatchItem::Refused(error),
-            (None, Some(Err(error))) => BatchItem::Refused(error.clone().into()),
-            (None, _) if !committed => BatchItem::RolledBack,
-            (None, Some(Ok(applied))) => match booked(applied) {
-                Ok(transaction) => BatchItem::Committed(transaction),
-                Err(error) => BatchItem::Refused(error),
-            },
-            (None, None) => BatchItem::Refused(AppError::Unknown(anyhow::anyhow!(
-                "the engine returned too few results"
-            ))),
-        })
-        .collect();
-    BatchOutcome {
-        atomic,
-        committed,
-        items,
-    }
 }
 
 /// The stored response of an engine outcome.
@@ -187,51 +147,6 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let claim = self.claim(caller, idempotency, respond);
         let outcome = self
             .run_ledger(self.batch(caller, vec![command], false, claim))
-            .await?;
-        recorded(outcome)
-    }
-
-    /// Posts up to [`MAX_BATCH`] transactions, each with its own result. With `atomic`, any
-    /// refusal means nothing is written.
-    pub async fn post_batch(
-        &self,
-        caller: &Principal,
-        requests: Vec<NewTransaction>,
-        atomic: bool,
-        idempotency: IdempotentRequest,
-        respond: RespondBatch,
-    ) -> Result<Recorded, AppError> {
-        if requests.is_empty() || requests.len() > MAX_BATCH {
-            return Err(AppError::invalid(
-                "transactions",
-                format!("a batch holds 1 to {MAX_BATCH} transactions"),
-            ));
-        }
-        let _guard = self.enter_in_flight(caller, &idempotency)?;
-        let mut commands = Vec::with_capacity(requests.len());
-        let mut checked = Vec::with_capacity(requests.len());
-        for request in requests {
-            match self.command_for(caller, request).await {
-                Ok(command) => {
-                    commands.push(command);
-                    checked.push(None);
-                }
-                // A failing database fails the whole batch, not one item.
-                Err(error @ (AppError::Unavailable(_) | AppError::Unknown(_))) => {
-                    return Err(error);
-                }
-                Err(error) => checked.push(Some(error)),
-            }
-        }
-        if atomic && checked.iter().any(Option::is_some) {
-            // All or nothing, and something is already refused: the engine runs nothing, but
-            // still records the response under the key.
-            commands.clear();
-        }
-        let respond: Respond = Box::new(move |results| respond(merge(checked, results, atomic)));
-        let claim = self.claim(caller, idempotency, respond);
-        let outcome = self
-            .run_ledger(self.batch(caller, commands, atomic, claim))
             .await?;
         recorded(outcome)
     }
@@ -342,57 +257,78 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         }
     }
 
-    /// Refuses a customer's large transfer without a recent one-time code (`mfa_required`).
-    /// Staff move customers' money under the bank's own controls, not the customer's factor.
-    fn require_step_up(&self, caller: &Principal, amount: Money) -> Result<(), AppError> {
+    /// Refuses a customer's movement of more than the step-up threshold out of their account
+    /// without a recent one-time code (`mfa_required`). Every door money leaves by asks here:
+    /// withdrawals and transfers (alone or as items of a batch, through `command_for`) and hold
+    /// captures. Staff move customers' money under the bank's own controls, not the customer's
+    /// factor.
+    pub(crate) fn require_step_up(
+        &self,
+        caller: &Principal,
+        money_out: Money,
+    ) -> Result<(), AppError> {
         let policy = self.config.step_up;
         // Paying a new beneficiary of another bank will need step-up too; no such transfer
         // exists until inter-bank transfers do (`resolve` refuses them).
-        if caller.role == Role::Customer && policy.applies_to(amount, false) {
+        if caller.role == Role::Customer && policy.applies_to(money_out, false) {
             policy.require(caller, self.clock.now())?;
         }
         Ok(())
     }
 
-    /// Checks who may ask for `request`, resolves its addresses, and makes the engine command.
+    /// Refuses a caller who may not ask for `request` at all.
+    async fn require_right(
+        &self,
+        caller: &Principal,
+        request: &NewTransaction,
+    ) -> Result<(), AppError> {
+        match request {
+            NewTransaction::Deposit { .. } => caller.require_servicing_staff(),
+            NewTransaction::Withdrawal { account, .. } => {
+                self.require_debit_right(caller, *account).await
+            }
+            NewTransaction::Transfer { source, .. } => {
+                self.require_debit_right(caller, *source).await
+            }
+        }
+    }
+
+    /// Checks who may ask for `request` (their right to it, then step-up), resolves its
+    /// addresses, and makes the engine command.
     async fn command_for(
         &self,
         caller: &Principal,
         request: NewTransaction,
     ) -> Result<LedgerCommand, AppError> {
+        self.require_right(caller, &request).await?;
+        if let Some(money_out) = request.money_out() {
+            self.require_step_up(caller, money_out)?;
+        }
         let request = match request {
             NewTransaction::Deposit {
                 account,
                 amount,
                 label,
-            } => {
-                caller.require_servicing_staff()?;
-                LedgerRequest::Deposit {
-                    account,
-                    amount,
-                    label,
-                }
-            }
+            } => LedgerRequest::Deposit {
+                account,
+                amount,
+                label,
+            },
             NewTransaction::Withdrawal {
                 account,
                 amount,
                 label,
-            } => {
-                self.require_debit_right(caller, account).await?;
-                LedgerRequest::Withdrawal {
-                    account,
-                    amount,
-                    label,
-                }
-            }
+            } => LedgerRequest::Withdrawal {
+                account,
+                amount,
+                label,
+            },
             NewTransaction::Transfer {
                 source,
                 destination,
                 amount,
                 label,
             } => {
-                self.require_debit_right(caller, source).await?;
-                self.require_step_up(caller, amount)?;
                 let (destination, counterparty_iban) = self.resolve(destination).await?;
                 LedgerRequest::Transfer {
                     source,

@@ -13,6 +13,7 @@ both_engines!(
     an_atomic_batch_without_refusal_commits_everything,
     a_batch_is_validated_as_a_whole_and_replayed,
     a_batch_holds_up_to_a_thousand_transactions,
+    items_refused_before_the_ledger_do_not_shift_the_others_results,
 );
 
 fn statuses(response: &Value) -> Vec<&str> {
@@ -187,5 +188,55 @@ async fn a_batch_holds_up_to_a_thousand_transactions(app: TestApp) -> anyhow::Re
     assert_eq!(result["committed"], true);
     assert_eq!(ada.current_balance(id(&account)).await?, "10.00");
     assert_eq!(app.count("transactions").await?, 1000);
+    Ok(())
+}
+
+/// The probe's two batches: an item refused before the ledger ran (a foreign IBAN, a customer's
+/// deposit) used to take the next item's result, so a refused transfer was reported booked and
+/// a booked deposit refused, and the replay repeated it.
+async fn items_refused_before_the_ledger_do_not_shift_the_others_results(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let teller = app.teller().await?;
+    let (ada, account) = customer_with(&app, "ada@example.org", "COURANT").await?;
+    let (_, bob_account) = customer_with(&app, "bob@example.org", "COURANT").await?;
+    let body = json!({"transactions": [
+        {"type": "TRANSFER", "source_account_id": id(&account), "destination_iban": "DE89370400440532013000", "amount": eur("1.00")},
+        {"type": "DEPOSIT", "destination_account_id": id(&account), "amount": eur("1.11")},
+        {"type": "DEPOSIT", "destination_account_id": id(&account), "amount": eur("2.22")},
+    ]});
+    let key = fresh_key();
+    let first = teller
+        .post_with_key("/v1/transactions/batch", &body, &key)
+        .await?;
+    let result: Value = first.json().await?;
+    assert_eq!(statuses(&result), ["REFUSED", "COMMITTED", "COMMITTED"]);
+    assert_eq!(result["results"][0]["error"]["code"], "validation_failed");
+    assert_eq!(result["results"][1]["transaction"]["amount"], eur("1.11"));
+    assert_eq!(result["results"][2]["transaction"]["amount"], eur("2.22"));
+    assert_eq!(ada.current_balance(id(&account)).await?, "3.33");
+    let replayed: Value = teller
+        .post_with_key("/v1/transactions/batch", &body, &key)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(replayed, result);
+
+    let customers = json!({"transactions": [
+        {"type": "DEPOSIT", "destination_account_id": id(&account), "amount": eur("5.00")},
+        {"type": "TRANSFER", "source_account_id": id(&account), "destination_account_id": id(&bob_account), "amount": eur("900.00")},
+        {"type": "TRANSFER", "source_account_id": id(&account), "destination_account_id": id(&bob_account), "amount": eur("0.05")},
+    ]});
+    let result: Value = ada
+        .post_once("/v1/transactions/batch", &customers)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(statuses(&result), ["REFUSED", "REFUSED", "COMMITTED"]);
+    assert_eq!(result["results"][0]["error"]["code"], "forbidden");
+    assert_eq!(result["results"][1]["error"]["code"], "insufficient_funds");
+    assert_eq!(result["results"][2]["transaction"]["amount"], eur("0.05"));
+    assert_eq!(ada.current_balance(id(&account)).await?, "3.28");
+    assert_eq!(teller.current_balance(id(&bob_account)).await?, "0.05");
     Ok(())
 }

@@ -165,12 +165,18 @@ async fn the_daily_limit_and_the_livret_a_ceiling_are_enforced(app: TestApp) -> 
     let teller = app.teller().await?;
     let (ada, account) = customer_with(&app, "ada@example.org", "COURANT").await?;
     deposit(&teller, &account, "15000.00").await?;
-    let response = ada
+    // Cash paid out at the desk counts against the day's limit too; what the customer takes
+    // themselves stays at or under the step-up threshold.
+    let response = teller
         .post_once("/v1/transactions", &withdrawal(&account, "9000.00"))
         .await?;
     assert_eq!(response.status(), StatusCode::CREATED);
     let response = ada
-        .post_once("/v1/transactions", &withdrawal(&account, "1000.01"))
+        .post_once("/v1/transactions", &withdrawal(&account, "1000.00"))
+        .await?;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = ada
+        .post_once("/v1/transactions", &withdrawal(&account, "0.01"))
         .await?;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded").await?;
 
