@@ -15,6 +15,15 @@ use crate::error::Problem;
 )]
 pub struct Unauthenticated(#[to_schema] pub Problem);
 
+/// 401 `unauthenticated`, or `mfa_required` for money leaving a customer's account.
+#[derive(IntoResponses)]
+#[response(
+    status = 401,
+    description = "Not authenticated (`unauthenticated`), or a customer taking more than the step-up threshold out of their account without a one-time code given in the last few minutes (`mfa_required`, with `WWW-Authenticate: Bearer error=\"insufficient_user_authentication\"`)",
+    content_type = "application/problem+json"
+)]
+pub struct UnauthenticatedOrStepUp(#[to_schema] pub Problem);
+
 /// 403 `forbidden`.
 #[derive(IntoResponses)]
 #[response(

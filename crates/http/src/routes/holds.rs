@@ -18,7 +18,9 @@ use crate::dto::transaction::TransactionDto;
 use crate::error::{ApiError, Problem};
 use crate::extract::idempotency_key::{JsonOrEmpty, parse_value};
 use crate::extract::{Caller, IdPath, Idempotency, Json};
-use crate::problem_responses::{Forbidden, KeyedBodyErrors, NotFound, Unauthenticated};
+use crate::problem_responses::{
+    Forbidden, KeyedBodyErrors, NotFound, Unauthenticated, UnauthenticatedOrStepUp,
+};
 use crate::state::AppState;
 use crate::stored_response::{respond_transaction, send, stored_json, stored_problem};
 
@@ -99,7 +101,7 @@ pub async fn get<S: Storage, C: Clock>(
         KeyedBodyErrors,
         (status = 409, description = "The hold is no longer active (`conflict`); key in flight (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid amount (more than the hold), refused by the account (`account_frozen`, `limit_exceeded`...), or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        Unauthenticated, Forbidden, NotFound,
+        UnauthenticatedOrStepUp, Forbidden, NotFound,
     ))]
 pub async fn capture<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,

@@ -19,7 +19,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::idempotency_key::{JsonOrEmpty, parse_value};
 use crate::extract::{Caller, IdPath, Idempotency, Json, Query};
 use crate::problem_responses::{
-    Forbidden, InvalidQuery, KeyedBodyErrors, NotFound, Unauthenticated,
+    Forbidden, InvalidQuery, KeyedBodyErrors, NotFound, Unauthenticated, UnauthenticatedOrStepUp,
 };
 use crate::state::AppState;
 use crate::stored_response::{respond_transaction, send, stored_json};
@@ -80,7 +80,7 @@ fn batch_result(index: usize, item: BatchItem) -> BatchResultDto {
         (status = 409, description = "The first request with this key is still running (`idempotency_key_in_flight`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or refused: `insufficient_funds`, `currency_mismatch`, `account_frozen`, `account_closed`, `limit_exceeded`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        Unauthenticated, Forbidden,
+        UnauthenticatedOrStepUp, Forbidden,
     ))]
 pub async fn create<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
