@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::idempotency::IdempotentRequest;
-use crate::ledger::{Recorded, RespondOne};
+use crate::ledger::{Recorded, RespondOne, recorded};
 use crate::ports::{
     BatchResults, Clock, LedgerBatch, LedgerOutcome, PasswordHasher, Respond, Storage,
     StoredResponse,
@@ -49,21 +49,6 @@ fn first_result<T>(
         None => Err(AppError::Unknown(anyhow::anyhow!(
             "the engine returned no result"
         ))),
-    }
-}
-
-/// The response to send for an engine outcome under an idempotency key.
-fn recorded(outcome: LedgerOutcome) -> Result<Recorded, AppError> {
-    match outcome {
-        LedgerOutcome::Executed {
-            response: Some(response),
-            ..
-        } => Ok(Recorded::Fresh(response)),
-        LedgerOutcome::Executed { response: None, .. } => Err(AppError::Unknown(anyhow::anyhow!(
-            "the engine stored no response for an idempotent request"
-        ))),
-        LedgerOutcome::Replayed(response) => Ok(Recorded::Replayed(response)),
-        LedgerOutcome::KeyReused => Err(AppError::IdempotencyKeyReused),
     }
 }
 

@@ -115,8 +115,8 @@ fn booked(applied: &Applied) -> Result<Transaction, AppError> {
         .ok_or_else(|| AppError::Unknown(anyhow::anyhow!("the engine booked no transaction")))
 }
 
-/// The stored response of an engine outcome.
-fn recorded(outcome: LedgerOutcome) -> Result<Recorded, AppError> {
+/// The stored response of an engine outcome under an idempotency key.
+pub(crate) fn recorded(outcome: LedgerOutcome) -> Result<Recorded, AppError> {
     match outcome {
         LedgerOutcome::Executed {
             response: Some(response),
