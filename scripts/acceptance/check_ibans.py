@@ -43,7 +43,7 @@ def main(base: str, username: str, password: str) -> None:
     staff.csrf = staff.call("POST", "/auth/login", {"username": username, "password": password})["csrf_token"]
     customer = Client(base).call("POST", "/v1/customers", {
         "first_name": "Iban", "last_name": "Checker", "email": "iban.checker@example.org",
-        "birth_date": "1980-01-01", "password": "iban checker password",
+        "birth_date": "1980-01-01", "password": "bourse quiet ledger",
         "address": {"line1": "1 place de la Bourse", "postal_code": "75002", "city": "Paris", "country": "FR"},
     })
     staff.call("POST", f"/v1/customers/{customer['id']}/kyc", {"decision": "VERIFIED"})

@@ -1,4 +1,5 @@
-//! Structured JSON logs on standard output, one line per event.
+//! Structured JSON logs on standard output, one line per event. A line logged while a request
+//! is served carries the request's span (`span.request_id`, `span.client_ip`).
 
 use tracing_subscriber::EnvFilter;
 
@@ -9,7 +10,7 @@ pub(crate) fn init(filter: &str) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
-        .with_current_span(false)
+        .with_current_span(true)
         .with_span_list(false)
         .with_env_filter(filter)
         .with_writer(std::io::stdout)

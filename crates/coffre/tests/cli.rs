@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use serde_json::{Value, json};
 
 const ADMIN_PASSWORD: &str = "admin secret passphrase 77";
+const UNKNOWN_USERNAME: &str = "mallory-typed-a-secret";
 const CUSTOMER_PASSWORD: &str = "customer secret passphrase 88";
 
 fn coffre(data_dir: &std::path::Path) -> Command {
@@ -151,12 +152,16 @@ async fn the_binary_serves_logs_without_secrets_and_stops_cleanly_on_sigterm() -
         .await?;
     let iban = account["iban"].as_str().unwrap_or_default().to_owned();
     assert_eq!(iban.len(), 27);
-    let failed = client
-        .post(format!("{url}/auth/login"))
-        .json(&json!({"username": "ada@example.org", "password": "wrong password guess"}))
-        .send()
-        .await?;
-    assert_eq!(failed.status(), 401);
+    // A wrong password for a known account, then a login for an account that does not exist
+    // (its "username" may be a password typed into the wrong field: it must not be logged).
+    for username in ["root-admin", UNKNOWN_USERNAME] {
+        let failed = client
+            .post(format!("{url}/auth/login"))
+            .json(&json!({"username": username, "password": "wrong password guess"}))
+            .send()
+            .await?;
+        assert_eq!(failed.status(), 401);
+    }
 
     // SIGTERM: the server stops accepting, finishes, and exits 0.
     let status = Command::new("kill")
@@ -172,12 +177,24 @@ async fn the_binary_serves_logs_without_secrets_and_stops_cleanly_on_sigterm() -
         serde_json::from_str::<Value>(line)
             .with_context(|| format!("not a JSON log line: {line}"))?;
     }
-    let requests: Vec<Value> = log
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let requests: Vec<Value> = log_events(&log)
         .filter(|e| e["target"] == "coffre::access")
         .collect();
-    assert_eq!(requests.len(), 5, "one access line per request: {text}");
+    assert_eq!(requests.len(), 6, "one access line per request: {text}");
+    for line in &requests {
+        assert_eq!(line["client_ip"], "127.0.0.1", "{line}");
+    }
+    let failures: Vec<Value> = log_events(&log)
+        .filter(|e| e["event"] == "login_failed")
+        .collect();
+    assert_eq!(failures.len(), 2, "{text}");
+    assert_eq!(failures[0]["user_id"], admin_id.as_str());
+    assert!(failures[1].get("user_id").is_none(), "{}", failures[1]);
+    for failure in &failures {
+        assert_eq!(failure["client_ip"], "127.0.0.1", "{failure}");
+        assert_eq!(failure["span"]["client_ip"], "127.0.0.1", "{failure}");
+        assert!(failure["span"]["request_id"].is_string(), "{failure}");
+    }
     let kyc_line = requests
         .iter()
         .find(|e| e["route"] == "/v1/customers/{id}/kyc")
@@ -190,6 +207,7 @@ async fn the_binary_serves_logs_without_secrets_and_stops_cleanly_on_sigterm() -
         ADMIN_PASSWORD,
         CUSTOMER_PASSWORD,
         "wrong password guess",
+        UNKNOWN_USERNAME,
         csrf.as_str(),
         iban.as_str(),
     ] {
@@ -205,6 +223,12 @@ async fn the_binary_serves_logs_without_secrets_and_stops_cleanly_on_sigterm() -
     );
     assert!(text.contains("shutting down"), "{text}");
     Ok(())
+}
+
+/// The JSON lines of a log.
+fn log_events(log: &[String]) -> impl Iterator<Item = Value> + '_ {
+    log.iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
 }
 
 #[test]

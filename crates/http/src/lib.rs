@@ -155,7 +155,8 @@ pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
             Hsts(settings.secure_transport),
             middleware::security_headers::security_headers,
         ))
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::access_log::TrustedProxies(settings.trusted_proxies.clone().into()),
             middleware::access_log::access_log,
         ))
         .layer(axum::middleware::from_fn(

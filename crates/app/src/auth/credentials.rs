@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use coffre_domain::Username;
+use coffre_domain::{UserId, Username};
 use time::OffsetDateTime;
 
 use crate::ports::{Clock, PasswordHasher, Storage, UserRecord};
@@ -26,12 +26,19 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         // A string that is not a valid username names no account: it only counts against the
         // client's address (and never reaches the database as a key or a lookup).
         let username = Username::parse(username).ok();
-        let keys = self.throttle_keys(username.as_ref(), client_ip);
-        self.reserve_attempt(&keys, now).await?;
         let user = match &username {
             Some(username) => self.store.find_user_by_username(username).await?,
             None => None,
         };
+        // Security lines name the account by its id, never by the username as typed: an
+        // unknown one may be a password typed into the wrong field.
+        let attempt = Attempt {
+            refused_event: "login_throttled",
+            user_id: user.as_ref().map(|user| user.id),
+            client_ip,
+        };
+        let keys = self.throttle_keys(username.as_ref(), client_ip);
+        self.reserve_attempt(&keys, now, &attempt).await?;
         let hash = user
             .as_ref()
             .map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
@@ -42,7 +49,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .map_err(AppError::from_hasher)?;
         let Some(user) = user.filter(|_| password_ok) else {
             // The reservation stays: it was a failure.
-            tracing::warn!(event = "login_failed", "login failed");
+            tracing::warn!(
+                event = "login_failed",
+                user_id = attempt.user_id.map(|id| id.to_string()),
+                client_ip = client_ip.map(|ip| ip.to_string()),
+                "login failed"
+            );
             return Err(AppError::Unauthenticated);
         };
         self.forgive_attempt(&user_key(&user.username), client_ip, now)
@@ -89,6 +101,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         &self,
         keys: &[(String, ThrottlePolicy)],
         now: OffsetDateTime,
+        attempt: &Attempt,
     ) -> Result<(), AppError> {
         for (key, policy) in keys {
             let policy = *policy;
@@ -98,8 +111,10 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 .await?;
             if let Some(retry_at) = ThrottlePolicy::locked_until(Some(&state), now) {
                 tracing::warn!(
-                    event = "login_throttled",
-                    "login refused: too many attempts"
+                    event = attempt.refused_event,
+                    user_id = attempt.user_id.map(|id| id.to_string()),
+                    client_ip = attempt.client_ip.map(|ip| ip.to_string()),
+                    "attempt refused: too many attempts"
                 );
                 return Err(AppError::RateLimited {
                     retry_after: retry_at - now,
@@ -108,6 +123,17 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         }
         Ok(())
     }
+}
+
+/// Who made a throttled attempt, for the security line logged when it is refused.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempt {
+    /// The line's `event`: `login_throttled`, `mfa_throttled`, ...
+    pub(crate) refused_event: &'static str,
+    /// The account, when the attempt names a known one.
+    pub(crate) user_id: Option<UserId>,
+    /// The client's address, after the trusted-proxy rule.
+    pub(crate) client_ip: Option<IpAddr>,
 }
 
 /// The throttle (and rate-limit) key of a client address. An IPv6 client usually holds a whole

@@ -16,6 +16,7 @@ use coffre_domain::mfa::{
 use rand_core::{OsRng, RngCore};
 use time::OffsetDateTime;
 
+use crate::auth::Attempt;
 use crate::auth::address_key;
 use crate::ports::{Clock, PasswordHasher, SecretSeal, Storage, TotpRecord, UserRecord};
 use crate::principal::{AMR_PASSWORD, AMR_WITH_OTP};
@@ -153,8 +154,17 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     ) -> Result<Vec<String>, AppError> {
         caller.require_session()?;
         let now = self.clock.now();
-        self.reserve_attempt(&self.mfa_throttle_keys(caller.user_id, client_ip), now)
-            .await?;
+        let attempt = Attempt {
+            refused_event: "mfa_throttled",
+            user_id: Some(caller.user_id),
+            client_ip,
+        };
+        self.reserve_attempt(
+            &self.mfa_throttle_keys(caller.user_id, client_ip),
+            now,
+            &attempt,
+        )
+        .await?;
         let codes: Vec<RecoveryCode> = (0..RECOVERY_CODE_COUNT)
             .map(|_| {
                 let mut bytes = [0u8; RECOVERY_CODE_BYTES];
@@ -227,7 +237,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         client_ip: Option<IpAddr>,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
-        self.reserve_attempt(&self.mfa_throttle_keys(user_id, client_ip), now)
+        let attempt = Attempt {
+            refused_event: "mfa_throttled",
+            user_id: Some(user_id),
+            client_ip,
+        };
+        self.reserve_attempt(&self.mfa_throttle_keys(user_id, client_ip), now, &attempt)
             .await?;
         let code = code.to_owned();
         let seal = Arc::clone(&self.seal);
@@ -243,7 +258,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .await;
         if let Err(error) = checked {
             // The reservation stays: it was a failure.
-            tracing::warn!(event = "mfa_failed", user_id = %user_id, "one-time code refused");
+            tracing::warn!(
+                event = "mfa_failed",
+                user_id = %user_id,
+                client_ip = client_ip.map(|ip| ip.to_string()),
+                "one-time code refused"
+            );
             return Err(error);
         }
         self.forgive_attempt(&mfa_key(user_id), client_ip, now)

@@ -26,6 +26,7 @@ mod staff;
 mod step_up;
 
 pub use challenge::{ChallengeToken, LoginStep};
+pub(crate) use credentials::Attempt;
 pub use credentials::address_key;
 pub use mfa::TotpEnrolment;
 pub use step_up::StepUpPolicy;

@@ -21,7 +21,8 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             ));
         }
         let username = Username::parse(username).map_err(|e| AppError::invalid("username", e))?;
-        let password = Password::parse(password).map_err(|e| AppError::invalid("password", e))?;
+        let password = Password::parse(password, &[username.as_str()])
+            .map_err(|e| AppError::invalid("password", e))?;
         let password_hash = self
             .hasher
             .hash(password.expose())

@@ -8,6 +8,7 @@ use coffre_domain::{Role, UserId, Username};
 use uuid::Uuid;
 
 use super::{ClientCredentials, OAuthError};
+use crate::auth::Attempt;
 use crate::auth::{address_key, random_token};
 use crate::ports::{ClientRecord, Clock, PasswordHasher, Storage, UserRecord};
 use crate::{AppError, Service};
@@ -127,7 +128,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 self.config.user_throttle,
             ),
         ];
-        self.reserve_attempt(&keys, now).await?;
+        let attempt = Attempt {
+            refused_event: "client_authentication_throttled",
+            user_id: None,
+            client_ip,
+        };
+        self.reserve_attempt(&keys, now, &attempt).await?;
         let record = match Uuid::parse_str(&credentials.client_id) {
             Ok(id) => self.store.find_client(ClientId(id)).await?,
             Err(_) => None,
@@ -159,6 +165,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             None => {
                 tracing::warn!(
                     event = "client_authentication_failed",
+                    client_ip = client_ip.map(|ip| ip.to_string()),
                     "client authentication failed"
                 );
                 Err(OAuthError::invalid_client())

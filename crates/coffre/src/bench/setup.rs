@@ -26,7 +26,7 @@ pub(super) async fn accounts(
                     "first_name": "Bench", "last_name": "Mark",
                     "email": format!("bench-{run}@example.org"), "birth_date": "1990-01-01",
                     "address": {"line1": "1 rue de la Paix", "postal_code": "75002", "city": "Paris", "country": "FR"},
-                    "password": format!("bench password {run}"),
+                    "password": format!("quiet ledger load {run}"),
                 }),
                 None,
             ),

@@ -112,7 +112,16 @@ impl SignUpBody {
             errors.push(FieldError::new(field, e));
         })
         .ok();
-        let password = collect(Password::parse(&self.password), "password", &mut errors);
+        let details = [
+            self.first_name.as_str(),
+            self.last_name.as_str(),
+            self.email.as_str(),
+        ];
+        let password = collect(
+            Password::parse(&self.password, &details),
+            "password",
+            &mut errors,
+        );
         match (first_name, last_name, email, birth_date, address, password) {
             (
                 Some(first_name),

@@ -14,6 +14,7 @@ both_engines!(
     missing_field_is_422_naming_it_and_creates_nothing,
     bad_email_is_422_and_creates_nothing,
     too_short_password_is_422_and_creates_nothing,
+    guessable_or_personal_passwords_are_422_saying_the_rule_and_create_nothing,
     bad_currency_is_422_and_opens_nothing,
     unknown_account_type_is_422_and_opens_nothing,
     oversize_body_is_413_and_creates_nothing,
@@ -113,6 +114,34 @@ async fn too_short_password_is_422_and_creates_nothing(app: TestApp) -> anyhow::
     )
     .await?;
     assert_eq!(problem["errors"][0]["field"], "password");
+    assert_eq!(app.count("customers").await?, 0);
+    Ok(())
+}
+
+async fn guessable_or_personal_passwords_are_422_saying_the_rule_and_create_nothing(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    for (password, rule) in [
+        ("aaaaaaaaaaaa", "too easy to guess"),
+        ("            ", "too easy to guess"),
+        ("password1234", "too easy to guess"),
+        ("Lovelace rocks 1815", "must not contain your name"),
+        ("mail ada@example.org", "must not contain your name"),
+    ] {
+        let mut body = sign_up_body("ada@example.org");
+        body["password"] = json!(password);
+        let response = app.anonymous().post("/v1/customers", &body).await?;
+        let problem = assert_problem(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await?;
+        assert_eq!(problem["errors"][0]["field"], "password", "{password:?}");
+        let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(rule), "{password:?}: {problem}");
+        assert!(!problem.to_string().contains(password), "{problem}");
+    }
     assert_eq!(app.count("customers").await?, 0);
     Ok(())
 }
