@@ -165,6 +165,7 @@ pub(crate) fn test_config(issuer: &str) -> anyhow::Result<ServiceConfig> {
         },
         session_idle_timeout: time::Duration::minutes(15),
         session_absolute_timeout: time::Duration::hours(8),
+        max_sessions_per_user: 10,
         user_throttle: ThrottlePolicy {
             max_failures: 3,
             window: lockout,
