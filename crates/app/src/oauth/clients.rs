@@ -7,7 +7,7 @@ use coffre_domain::oauth::{ClientId, ClientType, GrantType, NewClient};
 use coffre_domain::{Role, UserId, Username};
 use uuid::Uuid;
 
-use super::{ClientCredentials, OAuthError};
+use super::{ClientCredentials, OAuthError, OAuthErrorCode};
 use crate::auth::{address_key, random_token};
 use crate::ports::{ClientRecord, Clock, PasswordHasher, Storage, UserRecord};
 use crate::{AppError, Service};
@@ -127,7 +127,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 self.config.user_throttle,
             ),
         ];
-        self.reserve_attempt(&keys, now).await?;
+        self.reserve_attempt(&keys, now)
+            .await
+            .map_err(|error| OAuthError::throttled_as(OAuthErrorCode::InvalidClient, error))?;
         let record = match Uuid::parse_str(&credentials.client_id) {
             Ok(id) => self.store.find_client(ClientId(id)).await?,
             Err(_) => None,

@@ -260,7 +260,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             Err(AppError::Unauthenticated) => {
                 return Err(OAuthError::invalid_grant("invalid username or password"));
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => {
+                return Err(OAuthError::throttled_as(
+                    OAuthErrorCode::InvalidGrant,
+                    other,
+                ));
+            }
         };
         let amr = match self
             .second_factor(&user, request.totp_code.as_deref(), request.client_ip)
@@ -273,7 +278,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                     format!("{requirement} (totp_code)"),
                 ));
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => {
+                return Err(OAuthError::throttled_as(
+                    OAuthErrorCode::InvalidGrant,
+                    other,
+                ));
+            }
         };
         let grant = Grant {
             client,

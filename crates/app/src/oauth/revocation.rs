@@ -4,7 +4,7 @@ use coffre_domain::oauth::ClientType;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ClientCredentials, OAuthError};
+use super::{ClientCredentials, OAuthError, OAuthErrorCode};
 use crate::Service;
 use crate::auth::sha256_hex;
 use crate::ports::{AccessClaims, Clock, PasswordHasher, RefreshTokenState, Storage};
@@ -66,7 +66,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         Ok(())
     }
 
-    /// `POST /oauth/introspect`: for confidential clients (resource servers) only.
+    /// `POST /oauth/introspect`: for resource servers only (confidential clients registered
+    /// with `--introspect`); any other client gets `invalid_client`, as RFC 7662 §2.3 answers
+    /// a caller that may not introspect, so that no client can learn about others' tokens.
     pub async fn introspect(
         &self,
         credentials: &ClientCredentials,
@@ -77,8 +79,16 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .authenticate_client(credentials, client_ip)
             .await?
             .client;
-        if client.client_type != ClientType::Confidential {
-            return Err(OAuthError::invalid_client());
+        if client.client_type != ClientType::Confidential || !client.introspect {
+            tracing::warn!(
+                event = "introspection_refused",
+                client_id = %client.id,
+                "a client that is not a resource server tried to introspect a token"
+            );
+            return Err(OAuthError::new(
+                OAuthErrorCode::InvalidClient,
+                "the client is not registered as a resource server (introspect)",
+            ));
         }
         let now = self.clock.now();
         if let Ok(claims) = self.tokens.verify_access_token(token, now) {

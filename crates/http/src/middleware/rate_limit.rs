@@ -26,6 +26,7 @@ use coffre_app::ports::{Clock, RateDecision, Storage};
 
 use crate::error::ApiError;
 use crate::extract::caller::{VerifiedCredential, bearer_token, client_ip, cookie};
+use crate::routes::oauth_errors::oauth_rate_limited;
 use crate::state::AppState;
 
 /// The route class of a request, or `None` when it is not counted (also what the OpenAPI
@@ -45,6 +46,14 @@ pub(crate) fn route_class(method: &Method, path: &str) -> Option<&'static str> {
     } else {
         Some("write")
     }
+}
+
+/// The OAuth endpoints whose every answer is an RFC 6749 error document, the 429 included.
+fn is_oauth_protocol_endpoint(path: &str) -> bool {
+    matches!(
+        path,
+        "/oauth/token" | "/oauth/refresh" | "/oauth/revoke" | "/oauth/introspect"
+    )
 }
 
 /// Who is asking, verified cheaply: a bearer token's signature (local, no store) or the
@@ -110,6 +119,7 @@ pub async fn rate_limit<S: Storage, C: Clock>(
     if let Some(verified) = verified {
         parts.extensions.insert(verified);
     }
+    let oauth_protocol = is_oauth_protocol_endpoint(parts.uri.path());
     let request = Request::from_parts(parts, body);
     let decision = match state.limiter.check(&key).await {
         Ok(decision) => Some(decision),
@@ -125,7 +135,12 @@ pub async fn rate_limit<S: Storage, C: Clock>(
     let mut response = match decision {
         Some(refused) if !refused.allowed => {
             tracing::info!(event = "rate_limited", class, "request refused: rate limit");
-            ApiError::rate_limited(seconds_up(refused.retry_after)).into_response()
+            let retry_after = seconds_up(refused.retry_after);
+            if oauth_protocol {
+                oauth_rate_limited(retry_after)
+            } else {
+                ApiError::rate_limited(retry_after).into_response()
+            }
         }
         _ => next.run(request).await,
     };

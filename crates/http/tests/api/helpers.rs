@@ -97,6 +97,7 @@ pub(crate) struct TestClient {
     pub(crate) scopes: &'static str,
     pub(crate) first_party: bool,
     pub(crate) role: Option<Role>,
+    pub(crate) introspect: bool,
 }
 
 /// The OAuth clients every test app registers.
@@ -109,6 +110,7 @@ pub(crate) const CLIENTS: &[TestClient] = &[
 customers:read customers:write audit:read admin",
         first_party: true,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "reader",
@@ -117,6 +119,7 @@ customers:read customers:write audit:read admin",
         scopes: "accounts:read",
         first_party: true,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "web-app",
@@ -125,6 +128,7 @@ customers:read customers:write audit:read admin",
         scopes: "openid profile accounts:read transactions:read",
         first_party: false,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "third-party",
@@ -133,6 +137,7 @@ customers:read customers:write audit:read admin",
         scopes: "openid accounts:read",
         first_party: false,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "service",
@@ -141,6 +146,16 @@ customers:read customers:write audit:read admin",
         scopes: "audit:read accounts:read",
         first_party: false,
         role: Some(Role::Auditor),
+        introspect: false,
+    },
+    TestClient {
+        name: "resource-server",
+        client_type: ClientType::Confidential,
+        grants: &[],
+        scopes: "",
+        first_party: false,
+        role: None,
+        introspect: true,
     },
 ];
 
@@ -314,6 +329,7 @@ async fn start<S: Storage, C: Clock>(
             grants: client.grants.to_vec(),
             scopes: Scopes::parse(client.scopes).map_err(|e| anyhow::anyhow!("{e}"))?,
             first_party: client.first_party,
+            introspect: client.introspect,
         };
         let registered = service
             .register_client(registration, client.role)

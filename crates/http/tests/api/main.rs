@@ -16,6 +16,7 @@ mod errors;
 mod holds;
 mod mfa;
 mod oauth;
+mod oauth_refusals;
 mod oauth_support;
 mod operations;
 mod rate_limits;

@@ -157,3 +157,44 @@ async fn made_up_credentials_count_against_the_address_on_sqlite() -> anyhow::Re
 async fn made_up_credentials_count_against_the_address_on_postgres() -> anyhow::Result<()> {
     made_up_credentials_count_against_the_address(Engine::Postgres).await
 }
+
+/// A wrong method (405) is counted like any request, so it carries the headers too; and the
+/// limit's 429 at the token endpoint is an RFC 6749 error, which OAuth clients read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_counted_answer_has_the_headers_and_oauth_refusals_their_format() -> anyhow::Result<()>
+{
+    let app = limited_app(2).await?;
+    let http = reqwest::Client::new();
+    let wrong_method = http.post(app.url("/openapi.json")).send().await?;
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(&wrong_method, "ratelimit-limit"), Some(2));
+    assert_eq!(header(&wrong_method, "ratelimit-remaining"), Some(1));
+    assert!(header(&wrong_method, "ratelimit-reset").is_some());
+    assert!(wrong_method.headers().get("allow").is_some());
+    assert_problem(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await?;
+
+    let token = || {
+        http.post(app.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "nobody"),
+            ])
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(token().await?.status(), StatusCode::UNAUTHORIZED);
+    }
+    let refused = token().await?;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(header(&refused, "retry-after").is_some_and(|seconds| seconds >= 1));
+    assert_eq!(header(&refused, "ratelimit-remaining"), Some(0));
+    let body: serde_json::Value = refused.json().await?;
+    assert_eq!(body["error"], "rate_limited", "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    Ok(())
+}
