@@ -54,7 +54,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let (Ok(jti), Ok(sub), Ok(client_id), Ok(scopes), Ok(expires_at)) = parsed else {
             return Err(AppError::Unauthenticated);
         };
-        if self.revocations.is_revoked(jti).await? {
+        if self.access_revoked(&claims).await? {
             tracing::info!(event = "revoked_token_used", %jti, "a revoked access token was presented");
             return Err(AppError::Unauthenticated);
         }

@@ -200,8 +200,11 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .rotate_refresh_token(&presented_hash, &next, now)
             .await?
         {
-            Rotation::Rotated(_) => self.sign_tokens(&grant, Some(token), now),
+            Rotation::Rotated(_) => {
+                self.sign_tokens(&grant, Some((token, state.record.family_id)), now)
+            }
             Rotation::Reused => {
+                self.revoke_family_access(state.record.family_id).await?;
                 tracing::warn!(
                     event = "refresh_token_reused",
                     user_id = %user.id,

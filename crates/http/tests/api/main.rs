@@ -24,6 +24,7 @@ mod read_cache;
 mod sessions;
 mod statements;
 mod step_up;
+mod token_families;
 mod transaction_batches;
 mod transaction_idempotency;
 mod transactions;
