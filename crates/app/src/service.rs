@@ -38,6 +38,8 @@ pub struct ServiceConfig {
     pub session_idle_timeout: time::Duration,
     /// A session ends this long after login, whatever happens.
     pub session_absolute_timeout: time::Duration,
+    /// The most live sessions one user may hold; a new login ends the oldest beyond it.
+    pub max_sessions_per_user: u32,
     /// Failed-login throttling per account.
     pub user_throttle: ThrottlePolicy,
     /// Failed-login throttling per client IP address.

@@ -85,13 +85,18 @@ pub(crate) struct ClientRequest {
     pub(crate) first_party: bool,
     /// `--role`.
     pub(crate) role: Option<String>,
+    /// `--introspect`.
+    pub(crate) introspect: bool,
 }
 
 impl ClientRequest {
     fn registration(&self) -> anyhow::Result<(NewClient, Option<Role>)> {
         let client_type = ClientType::parse(&self.client_type)
             .ok_or_else(|| anyhow::anyhow!("--type must be confidential or public"))?;
-        let grants = if self.grants.is_empty() {
+        let grants = if self.grants.is_empty() && self.introspect {
+            // A resource server only introspects.
+            Vec::new()
+        } else if self.grants.is_empty() {
             vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
         } else {
             self.grants
@@ -121,6 +126,7 @@ client_credentials or password"
             grants,
             scopes,
             first_party: self.first_party,
+            introspect: self.introspect,
         };
         Ok((registration, role))
     }

@@ -121,6 +121,10 @@ pub(crate) enum AdminCommand {
         /// For client_credentials: the service account's role (teller, admin or auditor).
         #[arg(long)]
         role: Option<String>,
+        /// A resource server: may introspect tokens at /oauth/introspect (confidential only;
+        /// with no --grant, the client gets no grant).
+        #[arg(long)]
+        introspect: bool,
         /// Data directory (overrides `COFFRE_DATA_DIR`).
         #[arg(long)]
         data_dir: Option<PathBuf>,

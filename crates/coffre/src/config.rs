@@ -186,6 +186,9 @@ pub(crate) struct SessionConfig {
     pub(crate) idle_timeout_s: i64,
     /// A session ends this long after login, whatever happens.
     pub(crate) absolute_timeout_s: i64,
+    /// Live sessions one user may hold; a login beyond it ends their oldest
+    /// (`COFFRE_SESSION_MAX_PER_USER`).
+    pub(crate) max_per_user: u32,
     /// Failed logins allowed per account per window before a lockout.
     pub(crate) max_failures_per_user: u32,
     /// Failed logins allowed per client address per window before a lockout.
@@ -201,6 +204,7 @@ impl Default for SessionConfig {
         SessionConfig {
             idle_timeout_s: 15 * 60,
             absolute_timeout_s: 8 * 3600,
+            max_per_user: 10,
             max_failures_per_user: 5,
             max_failures_per_ip: 50,
             lockout_s: 15 * 60,

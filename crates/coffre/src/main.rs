@@ -106,6 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     scopes,
                     first_party,
                     role,
+                    introspect,
                     data_dir,
                 },
         } => {
@@ -118,6 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 scopes,
                 first_party,
                 role,
+                introspect,
             };
             admin::create_client(&config, request).await
         }

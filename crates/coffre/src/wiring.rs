@@ -80,6 +80,7 @@ pub(crate) fn service_config(config: &Config, issuer: &str) -> anyhow::Result<Se
         },
         session_idle_timeout: Duration::seconds(session.idle_timeout_s),
         session_absolute_timeout: Duration::seconds(session.absolute_timeout_s),
+        max_sessions_per_user: session.max_per_user.max(1),
         user_throttle: ThrottlePolicy {
             max_failures: session.max_failures_per_user,
             window: lockout,

@@ -41,6 +41,20 @@ async fn password_token(url: &str, client: &Value) -> anyhow::Result<String> {
         .context("access_token")
 }
 
+/// The status of an introspection of `token` by `client`.
+async fn introspect(url: &str, client: &Value, token: &str) -> anyhow::Result<u16> {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/oauth/introspect"))
+        .basic_auth(
+            client["client_id"].as_str().context("client_id")?,
+            client["client_secret"].as_str(),
+        )
+        .form(&[("token", token)])
+        .send()
+        .await?;
+    Ok(response.status().as_u16())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_from_the_command_line_get_tokens_across_a_key_rotation() -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
@@ -98,11 +112,39 @@ async fn clients_from_the_command_line_get_tokens_across_a_key_rotation() -> any
     ])?;
     assert!(!ok);
     assert!(err.contains("first-party"), "{err}");
+    // A resource server: no grant, may introspect; a public client may not be one.
+    let (ok, out, err) = site.run(&[
+        "admin",
+        "create-client",
+        "--name",
+        "Ledger API",
+        "--type",
+        "confidential",
+        "--introspect",
+    ])?;
+    assert!(ok, "{err}");
+    let resource_server = json_line(&out)?;
+    let (ok, _, err) = site.run(&[
+        "admin",
+        "create-client",
+        "--name",
+        "Spy",
+        "--type",
+        "public",
+        "--introspect",
+    ])?;
+    assert!(!ok);
+    assert!(err.contains("introspect"), "{err}");
 
     let server = site.serve()?;
     let old_token = password_token(&server.url, &client).await?;
     let old_kid = kid_of(&old_token)?;
     assert_eq!(audit_status(&server.url, &old_token).await?, 200);
+    assert_eq!(
+        introspect(&server.url, &resource_server, &old_token).await?,
+        200
+    );
+    assert_eq!(introspect(&server.url, &client, &old_token).await?, 401);
 
     let (ok, out, err) = site.run(&["admin", "rotate-keys"])?;
     assert!(ok, "{err}");

@@ -17,7 +17,7 @@ async fn two_nodes_share_one_allowance_and_a_redis_outage_fails_open() -> anyhow
     let node_a = site.serve_with_env(&env)?;
     let node_b = site.serve_with_env(&env)?;
 
-    // One session, used on both nodes: one client, one `read` allowance of 10.
+    // One session, used on both nodes: one user, one `read` allowance of 10.
     let on_a = Api::login(&node_a.url, "root", STAFF_PASSWORD).await?;
     let on_b = on_a.fresh_client(&node_b.url);
     let mut statuses = Vec::new();
@@ -30,7 +30,8 @@ async fn two_nodes_share_one_allowance_and_a_redis_outage_fails_open() -> anyhow
     assert_eq!((admitted, refused), (10, 2), "{statuses:?}");
     let bucket_keys = redis.command("KEYS coffre:rate:*")?;
     assert!(
-        bucket_keys.contains("coffre:rate:read:client:"),
+        // Keyed on the verified user (ADR 0018), the same on both nodes.
+        bucket_keys.contains("coffre:rate:read:user:"),
         "{bucket_keys}"
     );
 

@@ -64,6 +64,8 @@ struct WireClaims {
     client_id: String,
     #[serde(default)]
     auth_time: Option<i64>,
+    #[serde(default)]
+    fid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -203,5 +205,6 @@ fn check_claims(
         amr: claims.amr,
         client_id: claims.client_id,
         auth_time: claims.auth_time,
+        fid: claims.fid,
     })
 }

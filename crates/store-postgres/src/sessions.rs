@@ -70,16 +70,24 @@ pub(crate) async fn find_user_by_id(
     row.map(UserRecord::try_from).transpose()
 }
 
-/// Inserts a session and deletes the one it replaces, in one transaction.
+/// Inserts a session and deletes the one it replaces and the user's oldest beyond
+/// `max_per_user`, in one transaction. The user's row is locked first, so that concurrent
+/// logins of one user cannot each keep the cap's worth of others.
 pub(crate) async fn insert(
     pool: &PgPool,
     session: &SessionRecord,
     replaces_token_hash: Option<&str>,
+    max_per_user: u32,
 ) -> Result<(), StoreError> {
     let mut tx = pool
         .begin()
         .await
         .store_context("failed to begin session insert")?;
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(session.user_id.0)
+        .execute(&mut *tx)
+        .await
+        .store_context("failed to lock the session's user")?;
     if let Some(old) = replaces_token_hash {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(old)
@@ -101,6 +109,17 @@ pub(crate) async fn insert(
     .execute(&mut *tx)
     .await
     .store_context("failed to insert session")?;
+    sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2 AND token_hash NOT IN \
+         (SELECT token_hash FROM sessions WHERE user_id = $1 AND token_hash <> $2 \
+         ORDER BY created_at DESC, token_hash DESC LIMIT $3)",
+    )
+    .bind(session.user_id.0)
+    .bind(&session.token_hash)
+    .bind(i64::from(max_per_user.saturating_sub(1)))
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to end the oldest sessions")?;
     tx.commit()
         .await
         .store_context("failed to commit session insert")

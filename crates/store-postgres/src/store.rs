@@ -120,8 +120,9 @@ impl Store for PostgresStore {
         &self,
         session: &SessionRecord,
         replaces_token_hash: Option<&str>,
+        max_per_user: u32,
     ) -> Result<(), StoreError> {
-        sessions::insert(&self.pool, session, replaces_token_hash).await
+        sessions::insert(&self.pool, session, replaces_token_hash, max_per_user).await
     }
 
     async fn find_session(

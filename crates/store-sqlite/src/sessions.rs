@@ -69,11 +69,13 @@ pub(crate) async fn find_user_by_id(
     row.map(UserRecord::try_from).transpose()
 }
 
-/// Inserts a session and deletes the one it replaces, in one transaction.
+/// Inserts a session and deletes the one it replaces and the user's oldest beyond
+/// `max_per_user`, in one transaction (`BEGIN IMMEDIATE`: logins of a user are serialised).
 pub(crate) async fn insert(
     write: &SqlitePool,
     session: &SessionRecord,
     replaces_token_hash: Option<&str>,
+    max_per_user: u32,
 ) -> Result<(), StoreError> {
     let mut tx = write
         .begin_with("BEGIN IMMEDIATE")
@@ -100,6 +102,17 @@ pub(crate) async fn insert(
     .execute(&mut *tx)
     .await
     .store_context("failed to insert session")?;
+    sqlx::query(
+        "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2 AND token_hash NOT IN \
+         (SELECT token_hash FROM sessions WHERE user_id = ?1 AND token_hash <> ?2 \
+         ORDER BY created_at DESC, token_hash DESC LIMIT ?3)",
+    )
+    .bind(session.user_id.0)
+    .bind(&session.token_hash)
+    .bind(i64::from(max_per_user.saturating_sub(1)))
+    .execute(&mut *tx)
+    .await
+    .store_context("failed to end the oldest sessions")?;
     tx.commit()
         .await
         .store_context("failed to commit session insert")

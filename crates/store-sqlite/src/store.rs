@@ -121,8 +121,9 @@ impl Store for SqliteStore {
         &self,
         session: &SessionRecord,
         replaces_token_hash: Option<&str>,
+        max_per_user: u32,
     ) -> Result<(), StoreError> {
-        sessions::insert(&self.write, session, replaces_token_hash).await
+        sessions::insert(&self.write, session, replaces_token_hash, max_per_user).await
     }
 
     async fn find_session(

@@ -183,7 +183,11 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         };
         let replaces = previous_token.map(sha256_hex);
         self.store
-            .insert_session(&record, replaces.as_deref())
+            .insert_session(
+                &record,
+                replaces.as_deref(),
+                self.config.max_sessions_per_user,
+            )
             .await?;
         Ok(LoginOutcome {
             session_token,

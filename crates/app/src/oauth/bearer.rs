@@ -4,7 +4,7 @@ use coffre_domain::oauth::{ClientId, Scope, Scopes};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ports::{Clock, PasswordHasher, Storage};
+use crate::ports::{AccessClaims, Clock, PasswordHasher, Storage};
 use crate::principal::{Credential, TokenGrant};
 use crate::{AppError, Principal, Service};
 
@@ -22,14 +22,28 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
     /// whose user still exists. Its rights are the user's current role narrowed to the token's
     /// scopes. Every refusal is the same 401.
     pub async fn authenticate_bearer(&self, token: &str) -> Result<Principal, AppError> {
-        let now = self.clock.now();
-        let claims = self
-            .tokens
-            .verify_access_token(token, now)
+        let claims = self.verify_access_token(token)?;
+        self.authenticate_access_claims(claims).await
+    }
+
+    /// The claims of an access token Coffre signed, unexpired: a local signature check, no
+    /// store. It proves who the token was issued to, not that it is still usable (revocation
+    /// and the user are checked by [`Service::authenticate_access_claims`]).
+    pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, AppError> {
+        self.tokens
+            .verify_access_token(token, self.clock.now())
             .map_err(|reason| {
                 tracing::info!(event = "access_token_refused", %reason, "access token refused");
                 AppError::Unauthenticated
-            })?;
+            })
+    }
+
+    /// The caller behind the claims of a verified access token (see
+    /// [`Service::authenticate_bearer`]).
+    pub async fn authenticate_access_claims(
+        &self,
+        claims: AccessClaims,
+    ) -> Result<Principal, AppError> {
         let parsed = (
             Uuid::parse_str(&claims.jti),
             Uuid::parse_str(&claims.sub),
@@ -40,7 +54,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         let (Ok(jti), Ok(sub), Ok(client_id), Ok(scopes), Ok(expires_at)) = parsed else {
             return Err(AppError::Unauthenticated);
         };
-        if self.revocations.is_revoked(jti).await? {
+        if self.access_revoked(&claims).await? {
             tracing::info!(event = "revoked_token_used", %jti, "a revoked access token was presented");
             return Err(AppError::Unauthenticated);
         }

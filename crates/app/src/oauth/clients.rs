@@ -7,7 +7,7 @@ use coffre_domain::oauth::{ClientId, ClientType, GrantType, NewClient};
 use coffre_domain::{Role, UserId, Username};
 use uuid::Uuid;
 
-use super::{ClientCredentials, OAuthError};
+use super::{ClientCredentials, OAuthError, OAuthErrorCode};
 use crate::auth::Attempt;
 use crate::auth::{address_key, random_token};
 use crate::ports::{ClientRecord, Clock, PasswordHasher, Storage, UserRecord};
@@ -133,7 +133,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             user_id: None,
             client_ip,
         };
-        self.reserve_attempt(&keys, now, &attempt).await?;
+        self.reserve_attempt(&keys, now, &attempt)
+            .await
+            .map_err(|error| OAuthError::throttled_as(OAuthErrorCode::InvalidClient, error))?;
         let record = match Uuid::parse_str(&credentials.client_id) {
             Ok(id) => self.store.find_client(ClientId(id)).await?,
             Err(_) => None,

@@ -200,8 +200,11 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .rotate_refresh_token(&presented_hash, &next, now)
             .await?
         {
-            Rotation::Rotated(_) => self.sign_tokens(&grant, Some(token), now),
+            Rotation::Rotated(_) => {
+                self.sign_tokens(&grant, Some((token, state.record.family_id)), now)
+            }
             Rotation::Reused => {
+                self.revoke_family_access(state.record.family_id).await?;
                 tracing::warn!(
                     event = "refresh_token_reused",
                     user_id = %user.id,
@@ -260,7 +263,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             Err(AppError::Unauthenticated) => {
                 return Err(OAuthError::invalid_grant("invalid username or password"));
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => {
+                return Err(OAuthError::throttled_as(
+                    OAuthErrorCode::InvalidGrant,
+                    other,
+                ));
+            }
         };
         let amr = match self
             .second_factor(&user, request.totp_code.as_deref(), request.client_ip)
@@ -273,7 +281,12 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                     format!("{requirement} (totp_code)"),
                 ));
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => {
+                return Err(OAuthError::throttled_as(
+                    OAuthErrorCode::InvalidGrant,
+                    other,
+                ));
+            }
         };
         let grant = Grant {
             client,

@@ -55,7 +55,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             Refresh::NewFamily if grant.client.allows(GrantType::RefreshToken) => {
                 let (token, record) = self.refresh_record(grant, Uuid::now_v7(), now);
                 self.store.insert_refresh_token(&record).await?;
-                Some(token)
+                Some((token, record.family_id))
             }
             _ => None,
         };
@@ -84,13 +84,16 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         (token, record)
     }
 
-    /// Signs the access token and, for users granted `openid`, the id token.
+    /// Signs the access token and, for users granted `openid`, the id token. With a refresh
+    /// token, the access token names its family (`fid`), so that revoking the family (a
+    /// reused refresh token) revokes the access tokens minted with it too.
     pub(super) fn sign_tokens(
         &self,
         grant: &Grant<'_>,
-        refresh_token: Option<String>,
+        refresh_token: Option<(String, Uuid)>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, OAuthError> {
+        let (refresh_token, family_id) = refresh_token.unzip();
         let policy = &self.config.oauth;
         let expires_at = now + policy.access_token_ttl;
         let claims = AccessClaims {
@@ -106,6 +109,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             amr: grant.amr.clone(),
             client_id: grant.client.id.to_string(),
             auth_time: grant.auth_time.map(unix),
+            fid: family_id.map(|id| id.to_string()),
         };
         let access_token = self
             .tokens

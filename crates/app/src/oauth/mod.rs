@@ -81,7 +81,16 @@ pub enum OAuthError {
         /// A human-readable explanation (never a secret).
         description: String,
     },
-    /// Anything else (throttling, an unavailable database), answered as problem+json.
+    /// Too many failed attempts (the login or client-authentication throttles): answered as
+    /// `{error, error_description}` with `code`, but 429 with `Retry-After`.
+    #[error("{}: too many failed attempts", code.as_str())]
+    Throttled {
+        /// The error code: what the refused attempt was (`invalid_grant`, `invalid_client`).
+        code: OAuthErrorCode,
+        /// How long until the caller may try again.
+        retry_after: Duration,
+    },
+    /// Anything else (an unavailable database), answered as problem+json.
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -107,6 +116,14 @@ impl OAuthError {
 
     fn invalid_request(description: impl Into<String>) -> Self {
         OAuthError::new(OAuthErrorCode::InvalidRequest, description)
+    }
+
+    /// `error`, with a throttle's refusal given as `code` (RFC 6749 clients read `error`).
+    fn throttled_as(code: OAuthErrorCode, error: AppError) -> Self {
+        match error {
+            AppError::RateLimited { retry_after } => OAuthError::Throttled { code, retry_after },
+            other => OAuthError::App(other),
+        }
     }
 }
 

@@ -4,10 +4,10 @@ use coffre_domain::oauth::ClientType;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ClientCredentials, OAuthError};
-use crate::Service;
+use super::{ClientCredentials, OAuthError, OAuthErrorCode};
 use crate::auth::sha256_hex;
 use crate::ports::{AccessClaims, Clock, PasswordHasher, RefreshTokenState, Storage};
+use crate::{AppError, Service};
 
 /// What introspection tells a resource server about a token. Anything not active is exactly
 /// `{"active": false}`: no hint about why.
@@ -48,10 +48,38 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
                 self.store
                     .revoke_refresh_family(state.record.family_id, now)
                     .await?;
+                // RFC 7009 §2.1: the access tokens of the same grant go with it.
+                self.revoke_family_access(state.record.family_id).await?;
                 tracing::info!(event = "refresh_family_revoked", client_id = %client.id, "refresh token family revoked");
             }
         }
         Ok(())
+    }
+
+    /// Revokes every access token minted with a refresh-token family: the family id goes on
+    /// the revocation list (shared between nodes when it is Redis) for as long as the last of
+    /// those tokens could live.
+    pub(super) async fn revoke_family_access(&self, family_id: Uuid) -> Result<(), OAuthError> {
+        let until = self.clock.now() + self.config.oauth.access_token_ttl;
+        self.revocations.revoke(family_id, until).await?;
+        tracing::info!(event = "token_family_access_revoked", family_id = %family_id, "access tokens of a refresh-token family revoked");
+        Ok(())
+    }
+
+    /// True when an access token is revoked, by its own id or by its refresh-token family's.
+    /// Claims that do not parse count as revoked.
+    pub(crate) async fn access_revoked(&self, claims: &AccessClaims) -> Result<bool, AppError> {
+        let Ok(jti) = Uuid::parse_str(&claims.jti) else {
+            return Ok(true);
+        };
+        if self.revocations.is_revoked(jti).await? {
+            return Ok(true);
+        }
+        match claims.fid.as_deref().map(Uuid::parse_str) {
+            None => Ok(false),
+            Some(Ok(family_id)) => Ok(self.revocations.is_revoked(family_id).await?),
+            Some(Err(_)) => Ok(true),
+        }
     }
 
     async fn revoke_access(&self, claims: &AccessClaims) -> Result<(), OAuthError> {
@@ -66,7 +94,9 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         Ok(())
     }
 
-    /// `POST /oauth/introspect`: for confidential clients (resource servers) only.
+    /// `POST /oauth/introspect`: for resource servers only (confidential clients registered
+    /// with `--introspect`); any other client gets `invalid_client`, as RFC 7662 §2.3 answers
+    /// a caller that may not introspect, so that no client can learn about others' tokens.
     pub async fn introspect(
         &self,
         credentials: &ClientCredentials,
@@ -77,16 +107,20 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
             .authenticate_client(credentials, client_ip)
             .await?
             .client;
-        if client.client_type != ClientType::Confidential {
-            return Err(OAuthError::invalid_client());
+        if client.client_type != ClientType::Confidential || !client.introspect {
+            tracing::warn!(
+                event = "introspection_refused",
+                client_id = %client.id,
+                "a client that is not a resource server tried to introspect a token"
+            );
+            return Err(OAuthError::new(
+                OAuthErrorCode::InvalidClient,
+                "the client is not registered as a resource server (introspect)",
+            ));
         }
         let now = self.clock.now();
         if let Ok(claims) = self.tokens.verify_access_token(token, now) {
-            let revoked = match Uuid::parse_str(&claims.jti) {
-                Ok(jti) => self.revocations.is_revoked(jti).await?,
-                Err(_) => true,
-            };
-            return Ok(if revoked {
+            return Ok(if self.access_revoked(&claims).await? {
                 Introspection::Inactive
             } else {
                 Introspection::AccessToken(claims)

@@ -241,11 +241,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: UserId,
     ) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
 
-    /// Stores a new session and deletes the one it replaces, if any (session id rotation).
+    /// Stores a new session and deletes the one it replaces, if any (session id rotation), then
+    /// the user's oldest sessions beyond `max_per_user` (the new one always stays).
     fn insert_session(
         &self,
         session: &SessionRecord,
         replaces_token_hash: Option<&str>,
+        max_per_user: u32,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Finds a session and its user by token hash.

@@ -34,6 +34,10 @@ pub struct AccessClaims {
     /// When the user authenticated (absent for service accounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// A private claim: the refresh-token family the token was minted with (absent when it
+    /// was minted without one). Revoking the family revokes the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fid: Option<String>,
 }
 
 /// The claims of an OpenID Connect id token (OIDC Core §2). Never accepted as an access token.

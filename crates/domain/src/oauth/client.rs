@@ -100,6 +100,8 @@ pub struct OAuthClient {
     pub first_party: bool,
     /// For `client_credentials`: the service user it acts as, whose role bounds its rights.
     pub service_user: Option<UserId>,
+    /// A resource server: may introspect tokens (RFC 7662). Confidential clients only.
+    pub introspect: bool,
 }
 
 /// Why a client registration is refused.
@@ -121,9 +123,12 @@ pub enum ClientError {
     /// The password grant is for first-party clients only.
     #[error("the password grant is for first-party clients only")]
     PasswordNotFirstParty,
-    /// No grant at all.
-    #[error("a client needs at least one grant")]
+    /// No grant at all, and not a resource server either.
+    #[error("a client needs at least one grant, or to be a resource server (introspect)")]
     NoGrant,
+    /// Introspection needs client authentication, which a public client cannot do.
+    #[error("a public client cannot introspect tokens")]
+    PublicIntrospection,
 }
 
 /// What a registration asks for.
@@ -141,6 +146,8 @@ pub struct NewClient {
     pub scopes: Scopes,
     /// First party.
     pub first_party: bool,
+    /// A resource server, which may introspect tokens.
+    pub introspect: bool,
 }
 
 impl NewClient {
@@ -151,8 +158,11 @@ impl NewClient {
         if !name_ok {
             return Err(ClientError::InvalidName);
         }
-        if self.grants.is_empty() {
+        if self.grants.is_empty() && !self.introspect {
             return Err(ClientError::NoGrant);
+        }
+        if self.introspect && self.client_type == ClientType::Public {
+            return Err(ClientError::PublicIntrospection);
         }
         if let Some(bad) = self.redirect_uris.iter().find(|uri| !redirect_uri_ok(uri)) {
             return Err(ClientError::InvalidRedirectUri(bad.clone()));
@@ -181,6 +191,7 @@ impl NewClient {
             scopes: self.scopes,
             first_party: self.first_party,
             service_user,
+            introspect: self.introspect,
         }
     }
 }
@@ -237,7 +248,30 @@ mod tests {
             grants: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             scopes: Scopes::default(),
             first_party: false,
+            introspect: false,
         }
+    }
+
+    #[test]
+    fn only_a_confidential_client_may_be_a_resource_server_and_it_needs_no_grant() {
+        let resource_server = NewClient {
+            client_type: ClientType::Confidential,
+            redirect_uris: Vec::new(),
+            grants: Vec::new(),
+            introspect: true,
+            ..registration()
+        };
+        assert_eq!(resource_server.validate(), Ok(()));
+        let public = NewClient {
+            client_type: ClientType::Public,
+            ..resource_server.clone()
+        };
+        assert_eq!(public.validate(), Err(ClientError::PublicIntrospection));
+        let nothing = NewClient {
+            introspect: false,
+            ..resource_server
+        };
+        assert_eq!(nothing.validate(), Err(ClientError::NoGrant));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use coffre_app::Principal;
 use coffre_app::auth::AuthenticatedSession;
-use coffre_app::ports::{Clock, Storage};
+use coffre_app::ports::{AccessClaims, Clock, Storage};
 use coffre_domain::UserId;
 
 use crate::error::ApiError;
@@ -34,6 +34,30 @@ pub struct Caller(pub Principal);
 /// The caller if there is a valid session, `None` for anonymous requests.
 #[derive(Debug, Clone)]
 pub struct MaybeCaller(pub Option<Principal>);
+
+/// A credential the rate-limit middleware already verified for this request, handed on so the
+/// extractors below do not verify it again.
+#[derive(Debug, Clone)]
+pub(crate) enum VerifiedCredential {
+    /// The bearer token's signature and lifetime verified; revocation and the user are still
+    /// to be checked.
+    Bearer(AccessClaims),
+    /// The session cookie names a live session.
+    Session(AuthenticatedSession),
+    /// The session cookie names no live session.
+    SessionRefused,
+}
+
+impl VerifiedCredential {
+    /// The user the credential was issued to, if it verified.
+    pub(crate) fn user(&self) -> Option<String> {
+        match self {
+            VerifiedCredential::Bearer(claims) => Some(claims.sub.clone()),
+            VerifiedCredential::Session(session) => Some(session.principal.user_id.to_string()),
+            VerifiedCredential::SessionRefused => None,
+        }
+    }
+}
 
 /// The value of cookie `name` in the request's `Cookie` headers.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -96,7 +120,13 @@ impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for Session {
     ) -> Result<Self, Self::Rejection> {
         let token = cookie(&parts.headers, state.session_cookie_name())
             .ok_or_else(|| ApiError::from(coffre_app::AppError::Unauthenticated))?;
-        let session = state.service.authenticate_session(token).await?;
+        let session = match parts.extensions.get::<VerifiedCredential>() {
+            Some(VerifiedCredential::Session(session)) => session.clone(),
+            Some(VerifiedCredential::SessionRefused) => {
+                return Err(ApiError::from(coffre_app::AppError::Unauthenticated));
+            }
+            _ => state.service.authenticate_session(token).await?,
+        };
         if is_write(&parts.method) {
             let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if !presented.is_some_and(|token| session.csrf_matches(token)) {
@@ -136,15 +166,19 @@ async fn bearer_caller<S: Storage, C: Clock>(
     state: &AppState<S, C>,
     token: &str,
 ) -> Result<Principal, ApiError> {
-    let principal =
-        state
-            .service
-            .authenticate_bearer(token)
-            .await
-            .map_err(|error| match error {
-                coffre_app::AppError::Unauthenticated => ApiError::invalid_token(),
-                other => ApiError::from(other),
-            })?;
+    let verified = match parts.extensions.get::<VerifiedCredential>() {
+        Some(VerifiedCredential::Bearer(claims)) => {
+            state
+                .service
+                .authenticate_access_claims(claims.clone())
+                .await
+        }
+        _ => state.service.authenticate_bearer(token).await,
+    };
+    let principal = verified.map_err(|error| match error {
+        coffre_app::AppError::Unauthenticated => ApiError::invalid_token(),
+        other => ApiError::from(other),
+    })?;
     let route = parts
         .extensions
         .get::<MatchedPath>()

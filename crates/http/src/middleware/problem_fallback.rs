@@ -28,12 +28,14 @@ pub async fn problem_fallback(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || deliberate {
         return response;
     }
-    let allow = response.headers().get(header::ALLOW).cloned();
-    let mut problem = ApiError::from_status(status).into_response();
-    if let Some(allow) = allow {
-        problem.headers_mut().insert(header::ALLOW, allow);
-    }
-    problem
+    // Only the body and its description are replaced: what the layers inside set stays
+    // (`Allow`, the `RateLimit-*` headers).
+    let (mut parts, _) = response.into_parts();
+    let (problem, body) = ApiError::from_status(status).into_response().into_parts();
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(problem.headers);
+    Response::from_parts(parts, body)
 }
 
 /// A handler panicked (a bug): log it, answer a plain 500 problem, keep the server up.

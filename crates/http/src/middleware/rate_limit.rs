@@ -1,9 +1,13 @@
-//! Request rate limits, per client and route class (ADR 0013).
+//! Request rate limits, per client and route class (ADR 0013, ADR 0018).
 //!
-//! The client is the credential presented (a bearer token, HTTP Basic client credentials or
-//! the session cookie), by its SHA-256, or else the address. Route classes keep a burst of
-//! reads from using up the allowance for money movements: `auth` (login and the OAuth
-//! endpoints), `write` and `read`. Health probes, metrics and CORS preflights are not counted.
+//! The client is the verified principal (the user behind a bearer token whose signature
+//! verifies, or behind a live session cookie), else the address (after the trusted-proxy
+//! rule). A made-up or unusable credential therefore counts against its sender's address, and
+//! nobody can spend someone else's allowance. What was verified here is handed to the caller
+//! extractors (`VerifiedCredential`), so the handler does not do the work a second time.
+//! Route classes keep a burst of reads from using up the allowance for money movements:
+//! `auth` (login and the OAuth endpoints), `write` and `read`. Health probes, metrics and CORS
+//! preflights are not counted.
 //! Every counted response carries `RateLimit-Limit`, `RateLimit-Remaining` and
 //! `RateLimit-Reset`; a refused one is 429 `rate_limited` with `Retry-After`. A shared limiter
 //! that fails hands over to the in-process one (`fallback_limiter`); a limiter that still fails
@@ -16,12 +20,13 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use coffre_app::AppError;
 use coffre_app::auth::address_key;
 use coffre_app::ports::{Clock, RateDecision, Storage};
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::extract::caller::{client_ip, cookie};
+use crate::extract::caller::{VerifiedCredential, bearer_token, client_ip, cookie};
+use crate::routes::oauth_errors::oauth_rate_limited;
 use crate::state::AppState;
 
 /// The route class of a request, or `None` when it is not counted (also what the OpenAPI
@@ -43,19 +48,43 @@ pub(crate) fn route_class(method: &Method, path: &str) -> Option<&'static str> {
     }
 }
 
-/// Who is asking: the hash of the credential presented, else the address. The credential is
-/// not verified here (the handler does that); a forged one only earns its own bucket and a 401.
-fn client_key(headers: &HeaderMap, session_cookie: &str, address: String) -> String {
-    let credential = headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes)
-        .or_else(|| cookie(headers, session_cookie).map(str::as_bytes));
-    match credential {
-        Some(credential) => {
-            let digest = Sha256::digest(credential);
-            let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-            format!("client:{hex}")
-        }
+/// The OAuth endpoints whose every answer is an RFC 6749 error document, the 429 included.
+fn is_oauth_protocol_endpoint(path: &str) -> bool {
+    matches!(
+        path,
+        "/oauth/token" | "/oauth/refresh" | "/oauth/revoke" | "/oauth/introspect"
+    )
+}
+
+/// Who is asking, verified cheaply: a bearer token's signature (local, no store) or the
+/// session behind the cookie (one lookup by key, which the caller extractor then reuses).
+/// HTTP Basic client credentials are not checked here (that is an Argon2 hash, the token
+/// endpoint's own work): they count against the address, like any unverified credential.
+async fn verified_credential<S: Storage, C: Clock>(
+    headers: &HeaderMap,
+    state: &AppState<S, C>,
+) -> Option<VerifiedCredential> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        let token = bearer_token(headers).ok().flatten()?;
+        return state
+            .service
+            .verify_access_token(token)
+            .ok()
+            .map(VerifiedCredential::Bearer);
+    }
+    let token = cookie(headers, state.session_cookie_name())?;
+    match state.service.authenticate_session(token).await {
+        Ok(session) => Some(VerifiedCredential::Session(session)),
+        Err(AppError::Unauthenticated) => Some(VerifiedCredential::SessionRefused),
+        // The store failed: the extractor will try again and answer its error.
+        Err(_) => None,
+    }
+}
+
+/// The limiter key of the request's client: its verified user, else its address.
+fn client_key(verified: Option<&VerifiedCredential>, address: String) -> String {
+    match verified.and_then(VerifiedCredential::user) {
+        Some(user) => format!("user:{user}"),
         None => address,
     }
 }
@@ -83,12 +112,14 @@ pub async fn rate_limit<S: Storage, C: Clock>(
     let Some(class) = route_class(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let address = address_key(client_ip(&parts, &state.settings.trusted_proxies));
-    let key = format!(
-        "{class}:{}",
-        client_key(&parts.headers, state.session_cookie_name(), address)
-    );
+    let verified = verified_credential(&parts.headers, &state).await;
+    let key = format!("{class}:{}", client_key(verified.as_ref(), address));
+    if let Some(verified) = verified {
+        parts.extensions.insert(verified);
+    }
+    let oauth_protocol = is_oauth_protocol_endpoint(parts.uri.path());
     let request = Request::from_parts(parts, body);
     let decision = match state.limiter.check(&key).await {
         Ok(decision) => Some(decision),
@@ -104,7 +135,12 @@ pub async fn rate_limit<S: Storage, C: Clock>(
     let mut response = match decision {
         Some(refused) if !refused.allowed => {
             tracing::info!(event = "rate_limited", class, "request refused: rate limit");
-            ApiError::rate_limited(seconds_up(refused.retry_after)).into_response()
+            let retry_after = seconds_up(refused.retry_after);
+            if oauth_protocol {
+                oauth_rate_limited(retry_after)
+            } else {
+                ApiError::rate_limited(retry_after).into_response()
+            }
         }
         _ => next.run(request).await,
     };
@@ -130,26 +166,5 @@ mod tests {
             route_class(&Method::POST, "/v1/transactions"),
             Some("write")
         );
-    }
-
-    #[test]
-    fn a_credential_names_the_client_and_its_absence_the_address() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(
-            client_key(&headers, "coffre_session", "ip:192.0.2.1".into()),
-            "ip:192.0.2.1"
-        );
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_static("coffre_session=abc"),
-        );
-        let by_cookie = client_key(&headers, "coffre_session", "ip:192.0.2.1".into());
-        assert!(by_cookie.starts_with("client:") && !by_cookie.contains("abc"));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer xyz"),
-        );
-        let by_token = client_key(&headers, "coffre_session", "ip:192.0.2.1".into());
-        assert_ne!(by_token, by_cookie);
     }
 }

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod holds;
 pub mod mfa;
 pub mod oauth;
+pub mod oauth_errors;
 pub mod ops;
 pub mod statements;
 pub mod transactions;

@@ -1,7 +1,6 @@
 //! `/oauth` and `/.well-known`: the authorization server's endpoints. Errors here follow
 //! RFC 6749 §5.2 (`{error, error_description}`), not problem+json, because that is what OAuth
-//! client libraries read; failures that are not protocol errors (throttling, an unavailable
-//! database) stay problem documents.
+//! client libraries read (see `oauth_errors`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,64 +17,15 @@ use crate::dto::oauth::{
 };
 use crate::error::ApiError;
 use crate::extract::Caller;
-use crate::middleware::problem_fallback::ProtocolError;
-use crate::problem_responses::TooManyAttempts;
 use crate::routes::auth::ClientIp;
+use crate::routes::oauth_errors::{OAuthFailure, failure, no_store};
 use crate::state::AppState;
-
-/// An OAuth error response. `invalid_client` is a 401 with a `Basic` challenge when the client
-/// tried HTTP Basic (RFC 6749 §5.2).
-#[derive(Debug)]
-pub struct OAuthFailure {
-    error: OAuthError,
-    basic_attempted: bool,
-}
-
-impl IntoResponse for OAuthFailure {
-    fn into_response(self) -> Response {
-        let (code, description) = match self.error {
-            OAuthError::Protocol { code, description } => (code, description),
-            OAuthError::App(error) => return ApiError::from(error).into_response(),
-        };
-        let status = if code == OAuthErrorCode::InvalidClient {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        let body = OAuthErrorDto {
-            error: code.as_str(),
-            error_description: description,
-        };
-        let mut response = (status, no_store(), axum::Json(body)).into_response();
-        response.extensions_mut().insert(ProtocolError);
-        if status == StatusCode::UNAUTHORIZED {
-            let challenge = if self.basic_attempted {
-                r#"Basic realm="coffre""#
-            } else {
-                r#"Bearer realm="coffre""#
-            };
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
-        }
-        response
-    }
-}
 
 fn protocol(code: OAuthErrorCode, description: &str) -> OAuthError {
     OAuthError::Protocol {
         code,
         description: description.to_owned(),
     }
-}
-
-/// Tokens must never be cached (RFC 6749 §5.1).
-fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
-    [
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        (header::PRAGMA, HeaderValue::from_static("no-cache")),
-    ]
 }
 
 /// Parses an `application/x-www-form-urlencoded` body; a repeated parameter is refused
@@ -184,16 +134,6 @@ fn token_parameter(
     Ok((client, token))
 }
 
-fn failure(headers: &HeaderMap) -> impl Fn(OAuthError) -> OAuthFailure + '_ {
-    move |error| OAuthFailure {
-        error,
-        basic_attempted: headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ")),
-    }
-}
-
 /// A token response, never cached.
 fn tokens(response: coffre_app::oauth::TokenResponse) -> Response {
     (no_store(), axum::Json(TokenDto::from(response))).into_response()
@@ -208,7 +148,7 @@ fn tokens(response: coffre_app::oauth::TokenResponse) -> Response {
         (status = 200, description = "Tokens", body = TokenDto),
         (status = 400, description = "An RFC 6749 error", body = OAuthErrorDto),
         (status = 401, description = "Client authentication failed (`invalid_client`)", body = OAuthErrorDto),
-        TooManyAttempts,
+        (status = 429, description = "An RFC 6749 error with `Retry-After`: `rate_limited` (too many requests from this client), `invalid_client` (too many failed client authentications) or, for the password grant, `invalid_grant` (too many failed logins for the account or address)", body = OAuthErrorDto, headers(("Retry-After" = String))),
     ))]
 pub async fn token<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -247,7 +187,7 @@ pub async fn token<S: Storage, C: Clock>(
         (status = 200, description = "A new token pair; the presented refresh token is used", body = TokenDto),
         (status = 400, description = "`invalid_grant`: unknown, expired, revoked or reused (a reuse revokes the whole family); `invalid_request`: not such a JSON body", body = OAuthErrorDto),
         (status = 401, description = "`invalid_client`", body = OAuthErrorDto),
-        TooManyAttempts,
+        (status = 429, description = "An RFC 6749 error with `Retry-After`: `rate_limited` (too many requests from this client), `invalid_client` (too many failed client authentications) or, for the password grant, `invalid_grant` (too many failed logins for the account or address)", body = OAuthErrorDto, headers(("Retry-After" = String))),
     ))]
 pub async fn refresh<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -282,7 +222,7 @@ pub async fn refresh<S: Storage, C: Clock>(
         (status = 200, description = "Revoked, or nothing to revoke"),
         (status = 400, description = "`invalid_request`", body = OAuthErrorDto),
         (status = 401, description = "`invalid_client`", body = OAuthErrorDto),
-        TooManyAttempts,
+        (status = 429, description = "An RFC 6749 error with `Retry-After`: `rate_limited` (too many requests from this client), `invalid_client` (too many failed client authentications) or, for the password grant, `invalid_grant` (too many failed logins for the account or address)", body = OAuthErrorDto, headers(("Retry-After" = String))),
     ))]
 pub async fn revoke<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -298,7 +238,8 @@ pub async fn revoke<S: Storage, C: Clock>(
     Ok((StatusCode::OK, no_store()).into_response())
 }
 
-/// Token introspection (RFC 7662), for confidential clients.
+/// Token introspection (RFC 7662), for resource servers: confidential clients registered with
+/// `--introspect`.
 #[utoipa::path(
     operation_id = "introspect", post, path = "/oauth/introspect", tag = "oauth",
     request_body(content = TokenParameterForm, content_type = "application/x-www-form-urlencoded"),
@@ -306,8 +247,8 @@ pub async fn revoke<S: Storage, C: Clock>(
     responses(
         (status = 200, description = "`{\"active\": false}` for anything not active; otherwise the token's claims", body = Object),
         (status = 400, description = "`invalid_request`", body = OAuthErrorDto),
-        (status = 401, description = "`invalid_client` (public clients may not introspect)", body = OAuthErrorDto),
-        TooManyAttempts,
+        (status = 401, description = "`invalid_client`: client authentication failed, or the client is not registered as a resource server (`coffre admin create-client --introspect`)", body = OAuthErrorDto),
+        (status = 429, description = "An RFC 6749 error with `Retry-After`: `rate_limited` (too many requests from this client), `invalid_client` (too many failed client authentications) or, for the password grant, `invalid_grant` (too many failed logins for the account or address)", body = OAuthErrorDto, headers(("Retry-After" = String))),
     ))]
 pub async fn introspect<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,

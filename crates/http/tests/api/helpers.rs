@@ -97,6 +97,7 @@ pub(crate) struct TestClient {
     pub(crate) scopes: &'static str,
     pub(crate) first_party: bool,
     pub(crate) role: Option<Role>,
+    pub(crate) introspect: bool,
 }
 
 /// The OAuth clients every test app registers.
@@ -109,6 +110,7 @@ pub(crate) const CLIENTS: &[TestClient] = &[
 customers:read customers:write audit:read admin",
         first_party: true,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "reader",
@@ -117,6 +119,7 @@ customers:read customers:write audit:read admin",
         scopes: "accounts:read",
         first_party: true,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "web-app",
@@ -125,6 +128,7 @@ customers:read customers:write audit:read admin",
         scopes: "openid profile accounts:read transactions:read",
         first_party: false,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "third-party",
@@ -133,6 +137,7 @@ customers:read customers:write audit:read admin",
         scopes: "openid accounts:read",
         first_party: false,
         role: None,
+        introspect: false,
     },
     TestClient {
         name: "service",
@@ -141,6 +146,16 @@ customers:read customers:write audit:read admin",
         scopes: "audit:read accounts:read",
         first_party: false,
         role: Some(Role::Auditor),
+        introspect: false,
+    },
+    TestClient {
+        name: "resource-server",
+        client_type: ClientType::Confidential,
+        grants: &[],
+        scopes: "",
+        first_party: false,
+        role: None,
+        introspect: true,
     },
 ];
 
@@ -165,6 +180,7 @@ pub(crate) fn test_config(issuer: &str) -> anyhow::Result<ServiceConfig> {
         },
         session_idle_timeout: time::Duration::minutes(15),
         session_absolute_timeout: time::Duration::hours(8),
+        max_sessions_per_user: 10,
         user_throttle: ThrottlePolicy {
             max_failures: 3,
             window: lockout,
@@ -313,6 +329,7 @@ async fn start<S: Storage, C: Clock>(
             grants: client.grants.to_vec(),
             scopes: Scopes::parse(client.scopes).map_err(|e| anyhow::anyhow!("{e}"))?,
             first_party: client.first_party,
+            introspect: client.introspect,
         };
         let registered = service
             .register_client(registration, client.role)

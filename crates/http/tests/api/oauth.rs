@@ -224,14 +224,14 @@ async fn introspection_tells_active_tokens_apart_and_nothing_else(
     let tokens = app.customer_tokens("introspect@example.org").await?;
     let access = field(&tokens, "access_token")?;
     let (status, active) = app
-        .client_post("first-party", "/oauth/introspect", &[("token", access)])
+        .client_post("resource-server", "/oauth/introspect", &[("token", access)])
         .await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(active["active"], true);
     assert_eq!(active["scope"], tokens["scope"]);
     let (_, refresh) = app
         .client_post(
-            "first-party",
+            "resource-server",
             "/oauth/introspect",
             &[("token", field(&tokens, "refresh_token")?)],
         )
@@ -241,7 +241,7 @@ async fn introspection_tells_active_tokens_apart_and_nothing_else(
 
     for token in ["garbage", "a.b.c", ""] {
         let (status, answer) = app
-            .client_post("first-party", "/oauth/introspect", &[("token", token)])
+            .client_post("resource-server", "/oauth/introspect", &[("token", token)])
             .await?;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(answer, json!({"active": false}));
@@ -249,14 +249,18 @@ async fn introspection_tells_active_tokens_apart_and_nothing_else(
     app.client_post("first-party", "/oauth/revoke", &[("token", access)])
         .await?;
     let (_, revoked) = app
-        .client_post("first-party", "/oauth/introspect", &[("token", access)])
+        .client_post("resource-server", "/oauth/introspect", &[("token", access)])
         .await?;
     assert_eq!(revoked, json!({"active": false}));
-    // Public clients are not resource servers.
-    let answer = app
-        .client_post("web-app", "/oauth/introspect", &[("token", access)])
-        .await?;
-    assert_oauth_error(&answer, StatusCode::UNAUTHORIZED, "invalid_client");
+    // Only clients registered as resource servers may introspect: not a public client, nor
+    // a confidential one that is not (it would learn about any token it is shown).
+    let live = field(&tokens, "refresh_token")?;
+    for client in ["web-app", "first-party", "third-party"] {
+        let answer = app
+            .client_post(client, "/oauth/introspect", &[("token", live)])
+            .await?;
+        assert_oauth_error(&answer, StatusCode::UNAUTHORIZED, "invalid_client");
+    }
     Ok(())
 }
 

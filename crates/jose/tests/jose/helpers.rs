@@ -69,6 +69,7 @@ pub(crate) fn access_claims(now: OffsetDateTime) -> AccessClaims {
         amr: vec!["pwd".to_owned(), "otp".to_owned()],
         client_id: Uuid::now_v7().to_string(),
         auth_time: Some(now),
+        fid: Some(Uuid::now_v7().to_string()),
     }
 }
 

@@ -43,7 +43,7 @@ pub(crate) async fn insert_client(
     }
     sqlx::query(
         "INSERT INTO oauth_clients (id, name, client_type, redirect_uris, grants, scope, first_party, \
-         service_user_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         introspect, service_user_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(client.id.0)
     .bind(&client.name)
@@ -52,6 +52,7 @@ pub(crate) async fn insert_client(
     .bind(grant_names(&client.grants))
     .bind(client.scopes.to_string())
     .bind(client.first_party)
+    .bind(client.introspect)
     .bind(client.service_user.map(|id| id.0))
     .bind(&record.secret_hash)
     .bind(record.created_at)
@@ -69,8 +70,8 @@ pub(crate) async fn find_client(
     id: ClientId,
 ) -> Result<Option<ClientRecord>, StoreError> {
     let row: Option<ClientRow> = sqlx::query_as(
-        "SELECT id, name, client_type, redirect_uris, grants, scope, first_party, service_user_id, \
-         secret_hash, created_at FROM oauth_clients WHERE id = $1",
+        "SELECT id, name, client_type, redirect_uris, grants, scope, first_party, introspect, \
+         service_user_id, secret_hash, created_at FROM oauth_clients WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(pool)

@@ -44,7 +44,7 @@ pub(crate) async fn insert_client(
     }
     sqlx::query(
         "INSERT INTO oauth_clients (id, name, client_type, redirect_uris, grants, scope, first_party, \
-         service_user_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         introspect, service_user_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(client.id.0)
     .bind(&client.name)
@@ -53,6 +53,7 @@ pub(crate) async fn insert_client(
     .bind(Json(grant_names(&client.grants)))
     .bind(client.scopes.to_string())
     .bind(client.first_party)
+    .bind(client.introspect)
     .bind(client.service_user.map(|id| id.0))
     .bind(&record.secret_hash)
     .bind(instant_text(record.created_at)?)
@@ -70,8 +71,8 @@ pub(crate) async fn find_client(
     id: ClientId,
 ) -> Result<Option<ClientRecord>, StoreError> {
     let row: Option<ClientRow> = sqlx::query_as(
-        "SELECT id, name, client_type, redirect_uris, grants, scope, first_party, service_user_id, \
-         secret_hash, created_at FROM oauth_clients WHERE id = ?",
+        "SELECT id, name, client_type, redirect_uris, grants, scope, first_party, introspect, \
+         service_user_id, secret_hash, created_at FROM oauth_clients WHERE id = ?",
     )
     .bind(id.0)
     .fetch_optional(read)

@@ -7,6 +7,9 @@ use time::{Duration, OffsetDateTime};
 
 use super::fixtures;
 
+/// A cap on live sessions per user that these tests never reach.
+const SESSION_CAP: u32 = 10;
+
 /// The store answers.
 pub async fn ping_answers<S: Store>(store: &S) -> anyhow::Result<()> {
     store.ping().await?;
@@ -58,7 +61,7 @@ pub async fn a_session_is_found_with_its_user_touched_and_deleted<S: Store>(
         .insert_customer(&customer, &user, fixtures::ACTOR)
         .await?;
     let mut session = session(&user);
-    store.insert_session(&session, None).await?;
+    store.insert_session(&session, None, SESSION_CAP).await?;
 
     assert_eq!(
         store.find_session(&session.token_hash).await?,
@@ -90,11 +93,13 @@ pub async fn a_new_session_replaces_the_old_one<S: Store>(store: &S) -> anyhow::
     store.insert_user(&user).await?;
     let old = session(&user);
     let other = session(&user);
-    store.insert_session(&old, None).await?;
-    store.insert_session(&other, None).await?;
+    store.insert_session(&old, None, SESSION_CAP).await?;
+    store.insert_session(&other, None, SESSION_CAP).await?;
 
     let new = session(&user);
-    store.insert_session(&new, Some(&old.token_hash)).await?;
+    store
+        .insert_session(&new, Some(&old.token_hash), SESSION_CAP)
+        .await?;
 
     ensure!(
         store.find_session(&old.token_hash).await?.is_none(),
@@ -117,7 +122,7 @@ pub async fn a_session_keeps_how_its_user_authenticated<S: Store>(store: &S) -> 
     let user = fixtures::staff_user("teller.amr", Role::Teller)?;
     store.insert_user(&user).await?;
     let password = session(&user);
-    store.insert_session(&password, None).await?;
+    store.insert_session(&password, None, SESSION_CAP).await?;
     let found = store.find_session(&password.token_hash).await?;
     assert_eq!(
         found.map(|(session, _)| session.amr),
@@ -129,7 +134,7 @@ pub async fn a_session_keeps_how_its_user_authenticated<S: Store>(store: &S) -> 
         ..session(&user)
     };
     store
-        .insert_session(&second_factor, Some(&password.token_hash))
+        .insert_session(&second_factor, Some(&password.token_hash), SESSION_CAP)
         .await?;
     assert_eq!(
         store.find_session(&second_factor.token_hash).await?,
@@ -211,7 +216,7 @@ pub async fn ended_sessions_and_stale_throttles_are_purged<S: Store>(
     let mut expired = session(&user);
     expired.expires_at = now - Duration::seconds(1);
     for s in [&live, &idle, &expired] {
-        store.insert_session(s, None).await?;
+        store.insert_session(s, None, SESSION_CAP).await?;
     }
     let throttle = |started: OffsetDateTime, locked_until: Option<OffsetDateTime>| {
         move |_| ThrottleState {

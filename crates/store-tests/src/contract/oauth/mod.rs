@@ -47,6 +47,8 @@ fn client(
             scopes: Scopes::parse("openid accounts:read transactions:write")?,
             first_party,
             service_user,
+            // Both values round-trip: confidential clients are resource servers here.
+            introspect: confidential,
         },
         secret_hash: confidential
             .then(|| "$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0$c2VjcmV0aGFzaA".to_owned()),
