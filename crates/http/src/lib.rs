@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod scopes;
 pub mod state;
+pub mod statement_csv;
 pub mod statement_pdf;
 mod stored_response;
 

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::extract::{Caller, IdPath, Query};
 use crate::problem_responses::{InvalidQuery, NotFound, Unauthenticated};
 use crate::state::AppState;
+use crate::statement_csv::{self, CSV_HEADER};
 use crate::statement_pdf::{self, Issuer};
 
 /// The bank's name on its statements.
@@ -168,41 +169,13 @@ fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Res
     (headers, body).into_response()
 }
 
-/// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 8] = [
-    "entry_id",
-    "booked_at",
-    "transaction_id",
-    "type",
-    "label",
-    "direction",
-    "amount",
-    "balance_after",
-];
-
-/// One row per line, amounts as decimal strings in the account's currency.
+/// The header row, then one row per line, free text neutralised against formula injection.
 fn csv_statement(statement: &Statement) -> Result<Vec<u8>, ApiError> {
-    let failed = |e: csv::Error| ApiError::from(coffre_app::AppError::Unknown(e.into()));
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(CSV_HEADER).map_err(failed)?;
-    for line in &statement.lines {
-        let dto = StatementLineDto::from(line);
-        writer
-            .write_record([
-                dto.entry_id.to_string(),
-                dto.booked_at,
-                dto.transaction_id.to_string(),
-                line.transaction_type.as_str().to_owned(),
-                dto.label.unwrap_or_default(),
-                line.direction.as_str().to_owned(),
-                dto.amount.amount,
-                dto.balance_after.amount,
-            ])
-            .map_err(failed)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| ApiError::from(coffre_app::AppError::Unknown(anyhow::anyhow!("{e}"))))
+    statement_csv::write_records([CSV_HEADER], Vec::new())
+        .and_then(|out| {
+            statement_csv::write_records(statement.lines.iter().map(statement_csv::row), out)
+        })
+        .map_err(|e| ApiError::from(coffre_app::AppError::Unknown(e.into())))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod oauth_support;
 mod operations;
 mod rate_limits;
 mod read_cache;
+mod statement_csv;
 mod statements;
 mod step_up;
 mod transaction_batches;
