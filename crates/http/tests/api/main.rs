@@ -21,6 +21,7 @@ mod operations;
 mod rate_limits;
 mod read_cache;
 mod statement_csv;
+mod statement_limits;
 mod statements;
 mod step_up;
 mod transaction_batches;
