@@ -102,6 +102,17 @@ pub enum AppError {
     /// The first request with this key is still running (`idempotency_key_in_flight`).
     #[error("a request with this idempotency key is still being processed")]
     IdempotencyKeyInFlight,
+    /// A statement has more lines than its format renders; the CSV and JSON have no limit
+    /// (`statement_too_large`).
+    #[error(
+        "this month has {lines} lines; a PDF statement holds at most {limit}: download it as CSV or JSON"
+    )]
+    StatementTooLarge {
+        /// The month's lines.
+        lines: u64,
+        /// The most the format renders.
+        limit: u64,
+    },
     /// Too many attempts; try again after the given delay (`rate_limited`).
     #[error("too many attempts")]
     RateLimited {

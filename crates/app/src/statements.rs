@@ -1,7 +1,6 @@
 //! Account history: statement lines with their running balance (keyset-paginated), and the
 //! monthly statement with its opening and closing balances.
 
-use coffre_domain::ledger::Direction;
 use coffre_domain::{Account, AccountId};
 use time::{Date, Month, OffsetDateTime, Time};
 
@@ -76,7 +75,33 @@ impl std::fmt::Display for StatementMonth {
     }
 }
 
-/// A monthly statement.
+/// What a monthly statement prints above its lines.
+///
+/// The totals, the line count and `last_entry_id` come from one query, so they describe one
+/// snapshot; the lines are then read up to `last_entry_id` (an account's `entry_id`s follow its
+/// booking order, and booked lines never change), so the lines streamed later are exactly the
+/// ones counted, even while new lines are being booked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementSummary {
+    /// The account, as read when the statement was made.
+    pub account: Account,
+    /// The month.
+    pub month: StatementMonth,
+    /// The balance at the start of the month, in minor units.
+    pub opening_minor: i64,
+    /// The balance at the end of the month (after its last line), in minor units.
+    pub closing_minor: i64,
+    /// The sum of the month's debits, in minor units.
+    pub total_debits_minor: i64,
+    /// The sum of the month's credits, in minor units.
+    pub total_credits_minor: i64,
+    /// How many lines the month has.
+    pub line_count: u64,
+    /// The month's last line, when it has one.
+    pub last_entry_id: Option<i64>,
+}
+
+/// A monthly statement with every line, for formats built whole (the PDF).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
     /// The account, as read when the statement was made.
@@ -93,6 +118,38 @@ pub struct Statement {
     pub total_credits_minor: i64,
     /// Every line of the month, in booking order.
     pub lines: Vec<StatementLine>,
+}
+
+/// A month's lines, read page by page so that memory does not grow with the month.
+#[derive(Debug)]
+pub struct StatementPages<S> {
+    store: S,
+    account: AccountId,
+    filter: StatementFilter,
+    after: Option<i64>,
+    /// The last line to read (the summary's); `None` once every line was read.
+    last: Option<i64>,
+}
+
+impl<S: Storage> StatementPages<S> {
+    /// The next page of lines in booking order, `None` after the last line.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<StatementLine>>, AppError> {
+        let Some(last) = self.last else {
+            return Ok(None);
+        };
+        let mut page = self
+            .store
+            .statement_lines(self.account, &self.filter, self.after, STATEMENT_CHUNK)
+            .await?;
+        let short = page.len() < STATEMENT_CHUNK as usize;
+        let reached = page.last().is_some_and(|line| line.entry_id >= last);
+        page.retain(|line| line.entry_id <= last);
+        if short || reached {
+            self.last = None;
+        }
+        self.after = page.last().map(|line| line.entry_id).or(self.after);
+        Ok(if page.is_empty() { None } else { Some(page) })
+    }
 }
 
 impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
@@ -146,55 +203,80 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         Ok(LinesPage { items, next_cursor })
     }
 
-    /// The statement of one calendar month (owner or staff).
-    pub async fn monthly_statement(
+    /// What the month's statement prints above its lines (owner or staff).
+    pub async fn statement_summary(
         &self,
         caller: &Principal,
         account_id: AccountId,
         month: StatementMonth,
-    ) -> Result<Statement, AppError> {
+    ) -> Result<StatementSummary, AppError> {
         let account = self.get_account(caller, account_id).await?;
         let (Some(start), Some(end)) = (month.start(), month.end()) else {
             return Err(AppError::invalid("month", "out of range"));
         };
         let opening_minor = self.store.balance_before(account_id, start).await?;
-        let filter = StatementFilter {
-            from: Some(start),
-            to: Some(end),
-            transaction_type: None,
-        };
-        let mut lines: Vec<StatementLine> = Vec::new();
-        loop {
-            let after = lines.last().map(|line| line.entry_id);
-            let chunk = self
-                .store
-                .statement_lines(account_id, &filter, after, STATEMENT_CHUNK)
-                .await?;
-            let done = chunk.len() < STATEMENT_CHUNK as usize;
-            lines.extend(chunk);
-            if done {
-                break;
-            }
-        }
-        let total = |direction: Direction| -> i64 {
-            lines
-                .iter()
-                .filter(|line| line.direction == direction)
-                .map(|line| line.amount.amount_minor())
-                .sum()
-        };
-        let (total_debits_minor, total_credits_minor) =
-            (total(Direction::Debit), total(Direction::Credit));
-        let closing_minor = lines
-            .last()
-            .map_or(opening_minor, |line| line.balance_after_minor);
-        Ok(Statement {
+        let totals = self.store.statement_totals(account_id, start, end).await?;
+        // Each line's balance is the one before it plus its credit minus its debit, so the
+        // closing balance is the opening one plus the month's movements.
+        let closing_minor = opening_minor
+            .checked_add(totals.credits_minor)
+            .and_then(|balance| balance.checked_sub(totals.debits_minor))
+            .ok_or_else(|| AppError::Unknown(anyhow::anyhow!("statement balance overflow")))?;
+        Ok(StatementSummary {
             account,
             month,
             opening_minor,
             closing_minor,
-            total_debits_minor,
-            total_credits_minor,
+            total_debits_minor: totals.debits_minor,
+            total_credits_minor: totals.credits_minor,
+            line_count: totals.lines,
+            last_entry_id: totals.last_entry_id,
+        })
+    }
+
+    /// The summarised month's lines, page by page: exactly the lines the summary counted.
+    pub fn statement_pages(&self, summary: &StatementSummary) -> StatementPages<S> {
+        StatementPages {
+            store: self.store.clone(),
+            account: summary.account.id,
+            filter: StatementFilter {
+                from: summary.month.start(),
+                to: summary.month.end(),
+                transaction_type: None,
+            },
+            after: None,
+            last: summary.last_entry_id,
+        }
+    }
+
+    /// The statement of one calendar month with every line (owner or staff), refused with
+    /// [`AppError::StatementTooLarge`] when the month has more than `max_lines` lines.
+    pub async fn monthly_statement(
+        &self,
+        caller: &Principal,
+        account_id: AccountId,
+        month: StatementMonth,
+        max_lines: u64,
+    ) -> Result<Statement, AppError> {
+        let summary = self.statement_summary(caller, account_id, month).await?;
+        if summary.line_count > max_lines {
+            return Err(AppError::StatementTooLarge {
+                lines: summary.line_count,
+                limit: max_lines,
+            });
+        }
+        let mut pages = self.statement_pages(&summary);
+        let mut lines = Vec::new();
+        while let Some(page) = pages.next_page().await? {
+            lines.extend(page);
+        }
+        Ok(Statement {
+            account: summary.account,
+            month,
+            opening_minor: summary.opening_minor,
+            closing_minor: summary.closing_minor,
+            total_debits_minor: summary.total_debits_minor,
+            total_credits_minor: summary.total_credits_minor,
             lines,
         })
     }

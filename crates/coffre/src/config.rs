@@ -15,6 +15,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::statement_config::StatementsConfig;
+
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -49,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) rate_limit: RateLimitConfig,
     /// The read cache.
     pub(crate) cache: CacheSettings,
+    /// Statement rendering limits.
+    pub(crate) statements: StatementsConfig,
 }
 
 /// `[cache]`.
@@ -297,12 +301,13 @@ impl Default for Config {
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             cache: CacheSettings::default(),
+            statements: StatementsConfig::default(),
         }
     }
 }
 
 /// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "database",
     "redis",
     "nats",
@@ -313,6 +318,7 @@ const SECTIONS: [&str; 10] = [
     "auth",
     "rate_limit",
     "cache",
+    "statements",
 ];
 /// Top-level keys read from `COFFRE_<KEY>`.
 const TOP_LEVEL: [&str; 4] = ["listen", "data_dir", "public_url", "log"];

@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod config;
 mod serve;
+mod statement_config;
 mod telemetry;
 mod wiring;
 

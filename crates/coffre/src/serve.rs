@@ -54,6 +54,7 @@ fn http_settings(config: &Config) -> anyhow::Result<HttpSettings> {
         trusted_proxies,
         rate_limit_per_minute: NonZeroU32::new(config.rate_limit.requests_per_minute)
             .context("COFFRE_RATE_LIMIT_REQUESTS_PER_MINUTE must be positive")?,
+        statements: config.statements.settings()?,
     })
 }
 

@@ -139,6 +139,18 @@ impl ApiError {
         }
     }
 
+    /// 503 `service_unavailable`, retry after `seconds` (at least one).
+    pub fn service_unavailable(detail: impl Into<String>, seconds: u64) -> Self {
+        ApiError {
+            retry_after_seconds: Some(i64::try_from(seconds.max(1)).unwrap_or(i64::MAX)),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                detail,
+            )
+        }
+    }
+
     /// 400 `malformed_request`.
     pub fn malformed(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", detail)
@@ -277,6 +289,11 @@ impl From<AppError> for ApiError {
             AppError::LimitExceeded(detail) => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "limit_exceeded", detail)
             }
+            AppError::StatementTooLarge { .. } => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "statement_too_large",
+                error.to_string(),
+            ),
             AppError::IdempotencyKeyMissing => {
                 ApiError::new(S::BAD_REQUEST, "idempotency_key_missing", error.to_string())
             }

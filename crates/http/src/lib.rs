@@ -14,10 +14,13 @@ pub mod openapi;
 mod pages;
 pub mod problem_responses;
 pub mod rate_limit;
+pub mod render_gate;
 pub mod routes;
 pub mod scopes;
 pub mod state;
+pub mod statement_csv;
 pub mod statement_pdf;
+pub mod statement_stream;
 mod stored_response;
 
 use std::future::Future;
@@ -33,6 +36,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+pub use render_gate::{RenderGate, StatementSettings};
 pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;

@@ -132,3 +132,22 @@ pub enum JsonBodyErrors {
     content_type = "application/problem+json"
 )]
 pub struct InvalidQuery(#[to_schema] pub Problem);
+
+/// 422 on a statement: an invalid month, or a PDF asked for a month longer than a PDF holds.
+#[derive(IntoResponses)]
+#[response(
+    status = 422,
+    description = "Invalid query parameters (`validation_failed`), or a PDF asked for a month with more lines than a PDF statement holds (`statement_too_large`: download the CSV or JSON, which have no limit)",
+    content_type = "application/problem+json"
+)]
+pub struct StatementInvalid(#[to_schema] pub Problem);
+
+/// 503 when every PDF render of the node is busy for longer than the configured wait.
+#[derive(IntoResponses)]
+#[response(
+    status = 503,
+    description = "Too many PDF statements are being rendered on this node (`service_unavailable`); retry after `Retry-After` seconds",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = String))
+)]
+pub struct RendersBusy(#[to_schema] pub Problem);

@@ -14,6 +14,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::fallback_limiter::FallbackLimiter;
 use crate::rate_limit::InProcessLimiter;
+use crate::render_gate::StatementSettings;
 
 /// HTTP-level settings, from configuration.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct HttpSettings {
     /// Requests allowed per minute per client and route class (in process unless a shared
     /// limiter is set with [`AppState::with_rate_limiter`]).
     pub rate_limit_per_minute: NonZeroU32,
+    /// Statement limits: lines per PDF, PDF renders at once.
+    pub statements: StatementSettings,
 }
 
 impl Default for HttpSettings {
@@ -43,6 +46,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             rate_limit_per_minute: NonZeroU32::MIN.saturating_add(99),
+            statements: StatementSettings::default(),
         }
     }
 }

@@ -5,7 +5,7 @@ use coffre_app::ports::{
     AccountFilter, AuditLog, AuthorizationCodeRecord, ClientRecord, CurrencyTotals, CustomerFilter,
     EventFilter, Ledger, LedgerBatch, LedgerOutcome, LiveState, MfaChallengeRecord, MfaStore,
     OAuthStore, PurgeCutoffs, RefreshTokenRecord, RefreshTokenState, Rotation, SessionRecord,
-    StatementFilter, StatementLine, Store, StoreError, ThrottleState, TotpRecord,
+    StatementFilter, StatementLine, StatementTotals, Store, StoreError, ThrottleState, TotpRecord,
     TransactionFilter, UserRecord,
 };
 use coffre_domain::events::{Actor, ChainHead, EventRecord};
@@ -225,6 +225,15 @@ impl Ledger for PostgresStore {
         instant: OffsetDateTime,
     ) -> Result<i64, StoreError> {
         reads::balance_before(&self.pool, account, instant).await
+    }
+
+    async fn statement_totals(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<StatementTotals, StoreError> {
+        reads::statement_totals(&self.pool, account, from, to).await
     }
 }
 

@@ -1,6 +1,8 @@
 //! The ledger's reads: transactions with their postings, holds, statements.
 
-use coffre_app::ports::{StatementFilter, StatementLine, StoreError, TransactionFilter};
+use coffre_app::ports::{
+    StatementFilter, StatementLine, StatementTotals, StoreError, TransactionFilter,
+};
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
 use coffre_domain::{AccountId, Iban};
 use coffre_store_sql::ledger_rows::{
@@ -319,4 +321,33 @@ pub(crate) async fn balance_before(
     .await
     .store_context("failed to read the balance before an instant")?;
     Ok(balance.unwrap_or(0))
+}
+
+/// The count, debit and credit sums and last `entry_id` of the lines booked in `[from, to)`.
+pub(crate) async fn statement_totals(
+    read: &SqlitePool,
+    account: AccountId,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<StatementTotals, StoreError> {
+    let (lines, debits_minor, credits_minor, last_entry_id): (i64, i64, i64, Option<i64>) =
+        sqlx::query_as(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN direction = 'DEBIT' THEN amount_minor END), 0), \
+             COALESCE(SUM(CASE WHEN direction = 'CREDIT' THEN amount_minor END), 0), \
+             MAX(entry_id) \
+             FROM postings WHERE account_id = ? AND booked_at >= ? AND booked_at < ?",
+        )
+        .bind(account.0)
+        .bind(instant_text(from)?)
+        .bind(instant_text(to)?)
+        .fetch_one(read)
+        .await
+        .store_context("failed to read a statement's totals")?;
+    Ok(StatementTotals {
+        lines: u64::try_from(lines).unwrap_or_default(),
+        debits_minor,
+        credits_minor,
+        last_entry_id,
+    })
 }

@@ -125,6 +125,19 @@ pub struct StatementLine {
     pub booked_at: OffsetDateTime,
 }
 
+/// The aggregates of an account's lines booked in a period, read in one query (one snapshot).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatementTotals {
+    /// How many lines.
+    pub lines: u64,
+    /// The sum of their debits, in minor units.
+    pub debits_minor: i64,
+    /// The sum of their credits, in minor units.
+    pub credits_minor: i64,
+    /// The last line's `entry_id`, when there is one: later lines were not counted.
+    pub last_entry_id: Option<i64>,
+}
+
 /// Filters of an account's statement lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatementFilter {
@@ -215,4 +228,13 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         account: AccountId,
         instant: OffsetDateTime,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// The count, debit and credit sums and last `entry_id` of the account's lines booked in
+    /// `[from, to)`, in one query.
+    fn statement_totals(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> impl Future<Output = Result<StatementTotals, StoreError>> + Send;
 }

@@ -33,7 +33,7 @@ use crate::pagination::{Page, PageRequest};
 pub use audit::{AccountSnapshot, AuditLog, CurrencyTotals, EventFilter, LiveState};
 pub use ledger::{
     BatchResults, IdempotencyClaim, Ledger, LedgerBatch, LedgerOutcome, Respond, StatementFilter,
-    StatementLine, StoredResponse, TransactionFilter,
+    StatementLine, StatementTotals, StoredResponse, TransactionFilter,
 };
 pub use mfa::{MfaChallengeRecord, MfaStore, TotpRecord};
 pub use oauth::{

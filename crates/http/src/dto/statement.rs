@@ -2,7 +2,7 @@
 
 use coffre_app::FieldError;
 use coffre_app::ports::{StatementFilter, StatementLine};
-use coffre_app::statements::{Statement, StatementMonth};
+use coffre_app::statements::{StatementMonth, StatementSummary};
 use coffre_domain::ledger::Direction;
 use coffre_domain::{Currency, Money};
 use serde::{Deserialize, Serialize};
@@ -177,8 +177,9 @@ pub struct StatementDto {
     pub lines: Vec<StatementLineDto>,
 }
 
-impl From<&Statement> for StatementDto {
-    fn from(s: &Statement) -> Self {
+impl StatementDto {
+    /// The statement without its lines (they are streamed after it).
+    pub fn head(s: &StatementSummary) -> Self {
         let currency = s.account.currency;
         StatementDto {
             account_id: s.account.id.0,
@@ -189,7 +190,7 @@ impl From<&Statement> for StatementDto {
             closing_balance: money(s.closing_minor, currency),
             total_debits: money(s.total_debits_minor, currency),
             total_credits: money(s.total_credits_minor, currency),
-            lines: s.lines.iter().map(Into::into).collect(),
+            lines: Vec::new(),
         }
     }
 }

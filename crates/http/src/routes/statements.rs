@@ -1,21 +1,26 @@
 //! An account's history: `/v1/accounts/{id}/transactions` (statement lines, keyset-paginated)
 //! and `/v1/accounts/{id}/statement` (a month, as JSON, CSV or PDF).
 
+use axum::body::Body;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use coffre_app::Principal;
 use coffre_app::ports::{Clock, Storage};
-use coffre_app::statements::Statement;
-use coffre_domain::AccountId;
+use coffre_app::statements::StatementMonth;
+use coffre_domain::{Account, AccountId};
 
 use crate::dto::statement::{
     StatementDto, StatementLineDto, StatementLinesDto, StatementLinesQuery, StatementQuery,
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, IdPath, Query};
-use crate::problem_responses::{InvalidQuery, NotFound, Unauthenticated};
+use crate::problem_responses::{
+    InvalidQuery, NotFound, RendersBusy, StatementInvalid, Unauthenticated,
+};
 use crate::state::AppState;
 use crate::statement_pdf::{self, Issuer};
+use crate::statement_stream::{self, Streamed};
 
 /// The bank's name on its statements.
 const BANK_NAME: &str = "Coffre";
@@ -102,17 +107,21 @@ fn negotiate(headers: &HeaderMap) -> Format {
 
 /// A month's statement: opening and closing balances, totals and every line. JSON by default;
 /// `Accept: text/csv` gives one CSV row per line, `Accept: application/pdf` a printable PDF.
+/// JSON and CSV are streamed and have no size limit; a PDF holds at most the configured number
+/// of lines (`statement_too_large` above it), and a node renders a bounded number of PDFs at
+/// once (503 `service_unavailable` with `Retry-After` when they are all busy).
 #[utoipa::path(
     operation_id = "getAccountStatement", get, path = "/v1/accounts/{id}/statement", tag = "accounts",
     params(("id" = uuid::Uuid, Path, description = "Account id"), StatementQuery),
     security(("session" = [])),
     responses(
-        (status = 200, description = "The statement", content(
+        (status = 200, description = "The statement; JSON and CSV are streamed (chunked): a body \
+            cut short by a server-side failure is an incomplete statement", content(
             (StatementDto = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/pdf"),
         )),
-        Unauthenticated, NotFound, InvalidQuery,
+        Unauthenticated, NotFound, StatementInvalid, RendersBusy,
     ))]
 pub async fn statement<S: Storage, C: Clock>(
     State(state): State<AppState<S, C>>,
@@ -122,43 +131,67 @@ pub async fn statement<S: Storage, C: Clock>(
     Query(query): Query<StatementQuery>,
 ) -> Result<Response, ApiError> {
     let month = query.try_into_domain().map_err(ApiError::validation)?;
+    let streamed = match negotiate(&headers) {
+        Format::Json => Streamed::Json,
+        Format::Csv => Streamed::Csv,
+        Format::Pdf => return pdf_statement(&state, &caller, AccountId(id), month).await,
+    };
+    let summary = state
+        .service
+        .statement_summary(&caller, AccountId(id), month)
+        .await?;
+    let file_name = file_name(&summary.account, month);
+    let pages = state.service.statement_pages(&summary);
+    let body = statement_stream::body(streamed, summary, pages);
+    Ok(match streamed {
+        Streamed::Json => {
+            let json = HeaderValue::from_static("application/json");
+            ([(header::CONTENT_TYPE, json)], body).into_response()
+        }
+        Streamed::Csv => attachment("text/csv; charset=utf-8", &format!("{file_name}.csv"), body),
+    })
+}
+
+/// `statement-<IBAN>-<YYYY-MM>`.
+fn file_name(account: &Account, month: StatementMonth) -> String {
+    format!("statement-{}-{}", account.iban.electronic(), month)
+}
+
+/// The PDF, rendered whole: at most the configured lines, and only when the node has a free
+/// render (waiting a bounded time for one).
+async fn pdf_statement<S: Storage, C: Clock>(
+    state: &AppState<S, C>,
+    caller: &Principal,
+    id: AccountId,
+    month: StatementMonth,
+) -> Result<Response, ApiError> {
+    let limits = &state.settings.statements;
+    let _turn = limits.renders.enter().await?;
     let statement = state
         .service
-        .monthly_statement(&caller, AccountId(id), month)
+        .monthly_statement(caller, id, month, limits.pdf_max_lines)
         .await?;
-    let file_name = format!(
-        "statement-{}-{}",
-        statement.account.iban.electronic(),
-        month
-    );
-    match negotiate(&headers) {
-        Format::Json => Ok(axum::Json(StatementDto::from(&statement)).into_response()),
-        Format::Csv => {
-            let body = csv_statement(&statement)?;
-            Ok(attachment(
-                "text/csv; charset=utf-8",
-                &format!("{file_name}.csv"),
-                body,
-            ))
-        }
-        Format::Pdf => {
-            let bic = state.service.bank().bic.as_str().to_owned();
-            let issuer = Issuer {
-                name: BANK_NAME,
-                bic: &bic,
-            };
-            let body = statement_pdf::render(&statement, issuer);
-            Ok(attachment(
-                "application/pdf",
-                &format!("{file_name}.pdf"),
-                body,
-            ))
-        }
-    }
+    let file_name = file_name(&statement.account, month);
+    let bic = state.service.bank().bic.as_str().to_owned();
+    // Rendering is CPU work: off the async workers, so other requests keep being served.
+    let body = tokio::task::spawn_blocking(move || {
+        let issuer = Issuer {
+            name: BANK_NAME,
+            bic: &bic,
+        };
+        statement_pdf::render(&statement, issuer)
+    })
+    .await
+    .map_err(|e| ApiError::from(coffre_app::AppError::Unknown(e.into())))?;
+    Ok(attachment(
+        "application/pdf",
+        &format!("{file_name}.pdf"),
+        Body::from(body),
+    ))
 }
 
 /// A downloadable body.
-fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+fn attachment(content_type: &'static str, file_name: &str, body: Body) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
@@ -166,43 +199,6 @@ fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Res
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     (headers, body).into_response()
-}
-
-/// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 8] = [
-    "entry_id",
-    "booked_at",
-    "transaction_id",
-    "type",
-    "label",
-    "direction",
-    "amount",
-    "balance_after",
-];
-
-/// One row per line, amounts as decimal strings in the account's currency.
-fn csv_statement(statement: &Statement) -> Result<Vec<u8>, ApiError> {
-    let failed = |e: csv::Error| ApiError::from(coffre_app::AppError::Unknown(e.into()));
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(CSV_HEADER).map_err(failed)?;
-    for line in &statement.lines {
-        let dto = StatementLineDto::from(line);
-        writer
-            .write_record([
-                dto.entry_id.to_string(),
-                dto.booked_at,
-                dto.transaction_id.to_string(),
-                line.transaction_type.as_str().to_owned(),
-                dto.label.unwrap_or_default(),
-                line.direction.as_str().to_owned(),
-                dto.amount.amount,
-                dto.balance_after.amount,
-            ])
-            .map_err(failed)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| ApiError::from(coffre_app::AppError::Unknown(anyhow::anyhow!("{e}"))))
 }
 
 #[cfg(test)]

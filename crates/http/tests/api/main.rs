@@ -22,6 +22,8 @@ mod operations;
 mod rate_limits;
 mod read_cache;
 mod sessions;
+mod statement_csv;
+mod statement_limits;
 mod statements;
 mod step_up;
 mod token_families;

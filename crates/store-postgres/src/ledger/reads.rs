@@ -1,6 +1,8 @@
 //! The ledger's reads: transactions, holds, statements.
 
-use coffre_app::ports::{StatementFilter, StatementLine, StoreError, TransactionFilter};
+use coffre_app::ports::{
+    StatementFilter, StatementLine, StatementTotals, StoreError, TransactionFilter,
+};
 use coffre_domain::AccountId;
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
 use coffre_store_sql::ledger_rows::{
@@ -215,4 +217,33 @@ pub(crate) async fn balance_before(
     .await
     .store_context("failed to read the balance before an instant")?;
     Ok(balance.unwrap_or(0))
+}
+
+/// The count, debit and credit sums and last `entry_id` of the lines booked in `[from, to)`.
+pub(crate) async fn statement_totals(
+    pool: &PgPool,
+    account: AccountId,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<StatementTotals, StoreError> {
+    let (lines, debits_minor, credits_minor, last_entry_id): (i64, i64, i64, Option<i64>) =
+        sqlx::query_as(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN direction = 'DEBIT' THEN amount_minor END), 0)::BIGINT, \
+             COALESCE(SUM(CASE WHEN direction = 'CREDIT' THEN amount_minor END), 0)::BIGINT, \
+             MAX(entry_id) \
+             FROM postings WHERE account_id = $1 AND booked_at >= $2 AND booked_at < $3",
+        )
+        .bind(account.0)
+        .bind(stored_instant(from))
+        .bind(stored_instant(to))
+        .fetch_one(pool)
+        .await
+        .store_context("failed to read a statement's totals")?;
+    Ok(StatementTotals {
+        lines: u64::try_from(lines).unwrap_or_default(),
+        debits_minor,
+        credits_minor,
+        last_entry_id,
+    })
 }
