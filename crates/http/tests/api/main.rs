@@ -14,6 +14,7 @@ mod concurrency;
 mod customers;
 mod errors;
 mod holds;
+mod json_bodies;
 mod mfa;
 mod oauth;
 mod oauth_support;
