@@ -21,6 +21,7 @@ mod oauth_support;
 mod operations;
 mod rate_limits;
 mod read_cache;
+mod request_edges;
 mod statements;
 mod step_up;
 mod transaction_batches;
