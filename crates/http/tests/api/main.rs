@@ -11,6 +11,7 @@ mod auth;
 mod authorize;
 mod batch_properties;
 mod concurrency;
+mod connections;
 mod customers;
 mod errors;
 mod holds;
