@@ -34,14 +34,21 @@ pub struct StatementMonth {
     pub month: Month,
 }
 
+/// The first and last years a statement may be asked for: nothing is booked before the Unix
+/// epoch, and a year past 2999 is a typo or a probe, not a month anyone banks in.
+pub const STATEMENT_YEARS: std::ops::RangeInclusive<i32> = 1970..=2999;
+
 impl StatementMonth {
-    /// Parses `YYYY-MM`.
+    /// Parses `YYYY-MM`, a month of [`STATEMENT_YEARS`].
     pub fn parse(text: &str) -> Option<Self> {
         let (year, month) = text.split_once('-')?;
         if year.len() != 4 || month.len() != 2 {
             return None;
         }
         let year = year.parse::<i32>().ok()?;
+        if !STATEMENT_YEARS.contains(&year) {
+            return None;
+        }
         let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
         Date::from_calendar_date(year, month, 1).ok()?;
         Some(StatementMonth { year, month })

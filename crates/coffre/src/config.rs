@@ -53,6 +53,17 @@ pub(crate) struct Config {
     pub(crate) cache: CacheSettings,
     /// Statement rendering limits.
     pub(crate) statements: StatementsConfig,
+    /// The metrics listener.
+    pub(crate) metrics: MetricsConfig,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct MetricsConfig {
+    /// Serve `/metrics` (and the health probes) on this address only, not on the API's
+    /// (`COFFRE_METRICS_LISTEN`); unset, `/metrics` is on the API's address.
+    pub(crate) listen: Option<SocketAddr>,
 }
 
 /// `[cache]`.
@@ -167,6 +178,11 @@ pub(crate) struct HttpConfig {
     pub(crate) request_timeout_ms: u64,
     /// How long in-flight requests may run after SIGTERM/SIGINT.
     pub(crate) shutdown_grace_ms: u64,
+    /// A client must send a whole request head within this, on a new connection and between
+    /// requests of a kept-alive one (`COFFRE_HTTP_HEADER_READ_TIMEOUT_MS`).
+    pub(crate) header_read_timeout_ms: u64,
+    /// The most connections served at once (`COFFRE_HTTP_MAX_CONNECTIONS`).
+    pub(crate) max_connections: usize,
 }
 
 impl Default for HttpConfig {
@@ -178,6 +194,8 @@ impl Default for HttpConfig {
             body_limit_bytes: 64 * 1024,
             request_timeout_ms: 30_000,
             shutdown_grace_ms: 20_000,
+            header_read_timeout_ms: 10_000,
+            max_connections: 1024,
         }
     }
 }
@@ -302,12 +320,13 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             cache: CacheSettings::default(),
             statements: StatementsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
 
 /// Sections whose keys are read from `COFFRE_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "database",
     "redis",
     "nats",
@@ -319,6 +338,7 @@ const SECTIONS: [&str; 11] = [
     "rate_limit",
     "cache",
     "statements",
+    "metrics",
 ];
 /// Top-level keys read from `COFFRE_<KEY>`.
 const TOP_LEVEL: [&str; 4] = ["listen", "data_dir", "public_url", "log"];

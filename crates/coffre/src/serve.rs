@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::http::HeaderValue;
 use coffre_app::ports::Storage;
-use coffre_http::{AppState, HttpSettings};
+use coffre_http::{AppState, ConnectionSettings, HttpSettings};
 use coffre_jose::KeyRing;
 use coffre_redis::{RedisCache, RedisRateLimiter, RedisRevocations};
 use secrecy::ExposeSecret as _;
@@ -101,6 +101,26 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
     if let Some(limiter) = shared_limiter {
         state = state.with_rate_limiter(limiter);
     }
+    let metrics_listener = match config.metrics.listen {
+        Some(metrics_address) => Some(
+            tokio::net::TcpListener::bind(metrics_address)
+                .await
+                .with_context(|| format!("failed to listen on {metrics_address} (metrics)"))?,
+        ),
+        None => None,
+    };
+    let metrics_address = metrics_listener
+        .as_ref()
+        .map(|listener| listener.local_addr())
+        .transpose()
+        .context("failed to read the metrics address")?;
+    let connections = ConnectionSettings {
+        header_read_timeout: Duration::from_millis(config.http.header_read_timeout_ms.max(1)),
+        max_connections: config.http.max_connections.max(1),
+    };
+    if let Some(metrics_address) = metrics_address {
+        tracing::info!(metrics_address = %metrics_address, "metrics are served on their own listener");
+    }
     tracing::info!(url = %url, address = %address, "Coffre is listening");
     let reloader = tokio::spawn(reload_keys_periodically(
         keys,
@@ -111,17 +131,28 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
         std::sync::Arc::clone(&state.service),
         Duration::from_secs(config.session.purge_interval_s.max(1)),
     ));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(coffre_http::serve(
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let router = match metrics_listener {
+        Some(metrics_listener) => {
+            tokio::spawn(coffre_http::serve_with(
+                metrics_listener,
+                coffre_http::ops_router(state.clone()),
+                connections.clone(),
+                stop_signal(stopped.clone()),
+            ));
+            coffre_http::router_without_metrics(state)
+        }
+        None => coffre_http::router(state),
+    };
+    let server = tokio::spawn(coffre_http::serve_with(
         listener,
-        coffre_http::router(state),
-        async {
-            let _ = stopped.await;
-        },
+        router,
+        connections,
+        stop_signal(stopped),
     ));
     shutdown_signal().await;
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
-    let _ = stop.send(());
+    let _ = stop.send(true);
     purger.abort();
     reloader.abort();
     let grace = Duration::from_millis(config.http.shutdown_grace_ms);
@@ -135,6 +166,11 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Completes when `stop` turns true (or its sender is gone).
+async fn stop_signal(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 /// Deletes ended sessions and stale login throttles, and marks expired holds, now and then.

@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod render_gate;
 pub mod routes;
 pub mod scopes;
+pub mod server;
 pub mod state;
 pub mod statement_csv;
 pub mod statement_pdf;
@@ -24,7 +25,6 @@ pub mod statement_stream;
 mod stored_response;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,6 +37,7 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 pub use render_gate::{RenderGate, StatementSettings};
+pub use server::{ConnectionSettings, serve_with};
 pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;
@@ -44,8 +45,31 @@ use crate::routes::{
     accounts, audit, auth, authorize, customers, holds, mfa, oauth, ops, statements, transactions,
 };
 
-/// The whole API.
+/// The whole API, `/metrics` included.
 pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
+    api_router(state, true)
+}
+
+/// The API without `/metrics` (404 there), when [`ops_router`] serves it on its own listener.
+pub fn router_without_metrics<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
+    api_router(state, false)
+}
+
+/// What a monitoring system scrapes, for a listener of its own that clients never reach:
+/// `/metrics` and the health probes (which the API keeps too, for load balancers).
+pub fn ops_router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics::<S, C>))
+        .route("/health/live", get(ops::live))
+        .route("/health/ready", get(ops::ready::<S, C>))
+        .fallback(|| async { error::ApiError::not_found() })
+        .layer(axum::middleware::from_fn(
+            middleware::problem_fallback::problem_fallback,
+        ))
+        .with_state(state)
+}
+
+fn api_router<S: Storage, C: Clock>(state: AppState<S, C>, with_metrics: bool) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login::<S, C>))
         .route("/auth/logout", post(auth::logout::<S, C>))
@@ -130,10 +154,14 @@ pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
         .route("/v1/audit/trial-balance", get(audit::trial_balance::<S, C>))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready::<S, C>))
-        .route("/metrics", get(ops::metrics::<S, C>))
         .route("/openapi.json", get(ops::openapi))
-        .route("/docs", get(ops::docs))
-        .fallback(|| async { error::ApiError::not_found() });
+        .route("/docs", get(ops::docs));
+    let api = if with_metrics {
+        api.route("/metrics", get(ops::metrics::<S, C>))
+    } else {
+        api
+    }
+    .fallback(|| async { error::ApiError::not_found() });
     let docs: Router<AppState<S, C>> = SwaggerUi::new(ops::DOCS_UI_PATH)
         .config(Config::from("/openapi.json"))
         .into();
@@ -204,17 +232,12 @@ fn cors(origins: &[axum::http::HeaderValue]) -> CorsLayer {
         ])
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish (the caller bounds how long).
+/// Serves `router` on `listener` with the default [`ConnectionSettings`] until `shutdown`
+/// completes, then lets in-flight requests finish (the caller bounds how long).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, router, ConnectionSettings::default(), shutdown).await
 }

@@ -141,7 +141,7 @@ impl StatementLinesQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StatementQuery {
-    /// The calendar month (UTC), `YYYY-MM`.
+    /// The calendar month (UTC), `YYYY-MM`, from 1970-01 to 2999-12.
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}$", example = "2026-11")]
     pub month: String,
 }
@@ -149,8 +149,12 @@ pub struct StatementQuery {
 impl StatementQuery {
     /// The month.
     pub fn try_into_domain(&self) -> Result<StatementMonth, Vec<FieldError>> {
-        StatementMonth::parse(&self.month)
-            .ok_or_else(|| vec![FieldError::new("month", "must be a month, YYYY-MM")])
+        StatementMonth::parse(&self.month).ok_or_else(|| {
+            vec![FieldError::new(
+                "month",
+                "must be a month, YYYY-MM, from 1970-01 to 2999-12",
+            )]
+        })
     }
 }
 

@@ -3,8 +3,12 @@
 //! - wrong or missing `Content-Type` → 415 `unsupported_media_type`
 //! - body over the limit → 413 `payload_too_large`
 //! - unparseable JSON → 400 `malformed_request`
-//! - well-formed JSON of the wrong shape (missing, unknown or mistyped field) → 422
-//!   `validation_failed`, naming the field
+//! - well-formed JSON of the wrong shape (not an object, a key repeated at any depth, a
+//!   missing, unknown or mistyped field) → 422 `validation_failed`, naming the field
+//!
+//! The object and repeated-key checks run on the raw bytes, before any typed parse: a body
+//! parsed as a `serde_json::Value` (kept for idempotency fingerprints) silently keeps the last
+//! of two equal keys, and serde's derived structs accept an array in place of an object.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -12,6 +16,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::extract::json_shape::ObjectBody;
 
 /// A JSON request body of type `T` (which should `deny_unknown_fields`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -58,6 +63,12 @@ fn is_json(content_type: Option<&axum::http::HeaderValue>) -> bool {
 
 /// Parses `bytes` as `T`, telling syntax errors (400) from shape errors (422).
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let ObjectBody = deserialize(bytes)?;
+    deserialize(bytes)
+}
+
+/// One typed pass over `bytes`, with the errors above.
+fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -86,13 +97,13 @@ fn without_position(message: &str) -> String {
 }
 
 /// The field a shape error is about. serde reports an unknown field at its own path, but a
-/// missing field at its parent's path, naming it only in the message ("missing field `x`").
+/// missing or repeated field at its parent's path, naming it only in the message ("missing
+/// field `x`", "duplicate field `x`").
 fn field_of(path: &str, message: &str) -> String {
-    let missing = message
-        .starts_with("missing field")
+    let named = (message.starts_with("missing field") || message.starts_with("duplicate field"))
         .then(|| message.split('`').nth(1))
         .flatten();
-    match (path, missing) {
+    match (path, named) {
         (".", Some(name)) => name.to_owned(),
         (".", None) => "body".to_owned(),
         (parent, Some(name)) => format!("{parent}.{name}"),

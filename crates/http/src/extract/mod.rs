@@ -4,6 +4,7 @@ pub mod caller;
 pub mod idempotency_key;
 pub mod if_match;
 pub mod json;
+mod json_shape;
 pub mod query;
 
 pub use caller::{Caller, MaybeCaller, Session};

@@ -198,7 +198,7 @@ pub async fn refresh<S: Storage, C: Clock>(
     let run = async {
         // Parsed here rather than by the JSON extractor: every answer of an OAuth endpoint is
         // an RFC 6749 error, a malformed body included.
-        let body: RefreshBody = serde_json::from_slice(&body).map_err(|_| {
+        let body: RefreshBody = crate::extract::json::parse(&body).map_err(|_| {
             protocol(
                 OAuthErrorCode::InvalidRequest,
                 r#"the body must be {"refresh_token": "..."}"#,

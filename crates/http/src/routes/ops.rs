@@ -39,10 +39,14 @@ pub async fn ready<S: Storage, C: Clock>(
     Ok(axum::Json(HealthDto { status: "ok" }))
 }
 
-/// Prometheus metrics (text exposition format).
+/// Prometheus metrics (text exposition format). When the server runs with
+/// `COFFRE_METRICS_LISTEN`, they are served on that listener only, and here answer 404.
 #[utoipa::path(
     operation_id = "metrics",get, path = "/metrics", tag = "operations", security(()),
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 404, description = "Served on the metrics listener instead (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn metrics<S: Storage, C: Clock>(State(state): State<AppState<S, C>>) -> Response {
     let body = state.metrics.render();
     (
