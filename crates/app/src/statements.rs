@@ -111,18 +111,8 @@ pub struct StatementSummary {
 /// A monthly statement with every line, for formats built whole (the PDF).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
-    /// The account, as read when the statement was made.
-    pub account: Account,
-    /// The month.
-    pub month: StatementMonth,
-    /// The balance at the start of the month, in minor units.
-    pub opening_minor: i64,
-    /// The balance at the end of the month (after its last line), in minor units.
-    pub closing_minor: i64,
-    /// The sum of the month's debits, in minor units.
-    pub total_debits_minor: i64,
-    /// The sum of the month's credits, in minor units.
-    pub total_credits_minor: i64,
+    /// What the statement prints above its lines.
+    pub summary: StatementSummary,
     /// Every line of the month, in booking order.
     pub lines: Vec<StatementLine>,
 }
@@ -277,15 +267,7 @@ impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
         while let Some(page) = pages.next_page().await? {
             lines.extend(page);
         }
-        Ok(Statement {
-            account: summary.account,
-            month,
-            opening_minor: summary.opening_minor,
-            closing_minor: summary.closing_minor,
-            total_debits_minor: summary.total_debits_minor,
-            total_credits_minor: summary.total_credits_minor,
-            lines,
-        })
+        Ok(Statement { summary, lines })
     }
 }
 

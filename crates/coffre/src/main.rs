@@ -6,6 +6,7 @@ mod audit;
 mod bench;
 mod cli;
 mod config;
+mod edge_config;
 mod serve;
 mod statement_config;
 mod telemetry;

@@ -137,7 +137,7 @@ fn page_content(
     let mut w = Writer {
         content: Content::new(),
     };
-    let currency = statement.account.currency;
+    let currency = statement.summary.account.currency;
     let mut y = PAGE_HEIGHT - MARGIN - 10;
     w.text(BOLD, 16, MARGIN, y, issuer.name);
     w.right(
@@ -153,10 +153,10 @@ fn page_content(
         11,
         MARGIN,
         y,
-        &format!("Account statement - {}", statement.month),
+        &format!("Account statement - {}", statement.summary.month),
     );
     y -= LINE_HEIGHT;
-    let account = &statement.account;
+    let account = &statement.summary.account;
     let holder = match &account.nickname {
         Some(nickname) => format!("Account {} ({nickname})", account.id),
         None => format!("Account {}", account.id),
@@ -184,7 +184,7 @@ fn page_content(
             y,
             &format!(
                 "Opening balance: {}",
-                amount(statement.opening_minor, currency)
+                amount(statement.summary.opening_minor, currency)
             ),
         );
         y -= LINE_HEIGHT;
@@ -206,8 +206,8 @@ fn page_content(
         w.rule(y + 8);
         let totals = format!(
             "Total debits: {}   Total credits: {}",
-            amount(statement.total_debits_minor, currency),
-            amount(statement.total_credits_minor, currency)
+            amount(statement.summary.total_debits_minor, currency),
+            amount(statement.summary.total_credits_minor, currency)
         );
         w.text(REGULAR, 9, MARGIN, y - 4, &totals);
         w.text(
@@ -217,7 +217,7 @@ fn page_content(
             y - 4 - LINE_HEIGHT,
             &format!(
                 "Closing balance: {}",
-                amount(statement.closing_minor, currency)
+                amount(statement.summary.closing_minor, currency)
             ),
         );
     }

@@ -171,7 +171,7 @@ async fn pdf_statement<S: Storage, C: Clock>(
         .service
         .monthly_statement(caller, id, month, limits.pdf_max_lines)
         .await?;
-    let file_name = file_name(&statement.account, month);
+    let file_name = file_name(&statement.summary.account, month);
     let bic = state.service.bank().bic.as_str().to_owned();
     // Rendering is CPU work: off the async workers, so other requests keep being served.
     let body = tokio::task::spawn_blocking(move || {

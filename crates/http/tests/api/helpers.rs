@@ -38,6 +38,27 @@ macro_rules! both_engines {
     };
 }
 
+/// Runs `$test(engine)` on SQLite and PostgreSQL, for tests that start their own app (with
+/// settings of their own, or more than one app).
+#[macro_export]
+macro_rules! each_engine {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_sqlite() -> anyhow::Result<()> {
+                    super::$test($crate::helpers::Engine::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() -> anyhow::Result<()> {
+                    super::$test($crate::helpers::Engine::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
 /// Like `both_engines!`, for tests that move a [`ManualClock`].
 #[macro_export]
 macro_rules! both_engines_with_clock {

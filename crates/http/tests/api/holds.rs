@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 use crate::both_engines;
+use crate::each_engine;
 use crate::helpers::{
     CUSTOMER_PASSWORD, Engine, ManualClock, TestApp, UserClient, assert_problem, spawn_app_with,
     test_settings,
@@ -352,17 +353,7 @@ async fn hold_requests_need_an_idempotency_key(app: TestApp) -> anyhow::Result<(
     Ok(())
 }
 
-mod an_expired_hold_frees_its_money {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() -> anyhow::Result<()> {
-        super::an_expired_hold_frees_its_money(super::Engine::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres() -> anyhow::Result<()> {
-        super::an_expired_hold_frees_its_money(super::Engine::Postgres).await
-    }
-}
+each_engine!(an_expired_hold_frees_its_money);
 
 async fn an_expired_hold_frees_its_money(engine: Engine) -> anyhow::Result<()> {
     let clock = ManualClock::new();

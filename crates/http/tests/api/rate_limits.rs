@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::each_engine;
 use crate::helpers::{
     ADMIN, Engine, STAFF_PASSWORD, TELLER, TestApp, assert_problem, spawn_app_with, test_settings,
 };
@@ -148,15 +149,7 @@ async fn made_up_credentials_count_against_the_address(engine: Engine) -> anyhow
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn made_up_credentials_count_against_the_address_on_sqlite() -> anyhow::Result<()> {
-    made_up_credentials_count_against_the_address(Engine::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn made_up_credentials_count_against_the_address_on_postgres() -> anyhow::Result<()> {
-    made_up_credentials_count_against_the_address(Engine::Postgres).await
-}
+each_engine!(made_up_credentials_count_against_the_address);
 
 /// A wrong method (405) is counted like any request, so it carries the headers too; and the
 /// limit's 429 at the token endpoint is an RFC 6749 error, which OAuth clients read.

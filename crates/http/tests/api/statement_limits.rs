@@ -9,32 +9,14 @@ use coffre_http::{HttpSettings, RenderGate, StatementSettings};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::each_engine;
 use crate::helpers::{
     Engine, ManualClock, UserClient, assert_problem, spawn_app_with, test_settings,
 };
 use crate::holds::{deposit, eur, funded_account};
 use crate::statement_csv::csv_statement;
 
-/// Runs a test taking the engine (it starts its own app) on both engines.
-macro_rules! per_engine {
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() -> anyhow::Result<()> {
-                    super::$test(super::Engine::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() -> anyhow::Result<()> {
-                    super::$test(super::Engine::Postgres).await
-                }
-            }
-        )*
-    };
-}
-
-per_engine!(
+each_engine!(
     a_pdf_longer_than_the_limit_is_refused_and_the_csv_is_not,
     a_pdf_waits_for_a_free_render_then_answers_503,
     a_month_longer_than_a_page_of_reads_is_streamed_whole,

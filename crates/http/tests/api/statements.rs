@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::both_engines;
+use crate::each_engine;
 use crate::helpers::{
     CUSTOMER_PASSWORD, Engine, ManualClock, TestApp, assert_problem, spawn_app_with, test_settings,
 };
@@ -121,26 +122,7 @@ async fn statement_lines_carry_a_running_balance_and_page_by_cursor(
     Ok(())
 }
 
-/// Runs a clock-driven statement test on both engines.
-macro_rules! with_clock {
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_sqlite() -> anyhow::Result<()> {
-                    super::$test(super::Engine::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn on_postgres() -> anyhow::Result<()> {
-                    super::$test(super::Engine::Postgres).await
-                }
-            }
-        )*
-    };
-}
-
-with_clock!(
+each_engine!(
     a_monthly_statement_opens_where_the_last_month_closed,
     the_statement_is_served_as_csv_and_pdf,
 );
