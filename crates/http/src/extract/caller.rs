@@ -100,6 +100,34 @@ pub(crate) fn client_ip(parts: &Parts, trusted_proxies: &[IpAddr]) -> Option<IpA
     )
 }
 
+/// The client's address (the throttle and rate-limit key, and what security lines log): see
+/// [`client_ip`]. Resolved once per request by the access log, which leaves it in the
+/// request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    /// The address the access log resolved, or (outside the full router) resolved now.
+    pub(crate) fn of(parts: &Parts, trusted_proxies: &[IpAddr]) -> ClientIp {
+        parts
+            .extensions
+            .get::<ClientIp>()
+            .copied()
+            .unwrap_or_else(|| ClientIp(client_ip(parts, trusted_proxies)))
+    }
+}
+
+impl<S: Storage, C: Clock> FromRequestParts<AppState<S, C>> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState<S, C>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp::of(parts, &state.settings.trusted_proxies))
+    }
+}
+
 /// Names the caller for the access log.
 fn record_user(parts: &Parts, principal: &Principal) {
     if let Some(slot) = parts.extensions.get::<UserSlot>() {

@@ -19,7 +19,7 @@ use axum::response::Response;
 use tracing::Instrument as _;
 
 use super::request_id::RequestId;
-use crate::extract::caller::{UserSlot, client_ip};
+use crate::extract::caller::{ClientIp, UserSlot, client_ip};
 
 /// Latency histogram buckets, in seconds (metrics are not money: floating point is fine here).
 pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[
@@ -37,8 +37,10 @@ pub async fn access_log(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let (parts, body) = request.into_parts();
-    let client_ip = client_ip(&parts, &trusted_proxies).map(|ip| ip.to_string());
+    let (mut parts, body) = request.into_parts();
+    let address = ClientIp(client_ip(&parts, &trusted_proxies));
+    parts.extensions.insert(address);
+    let client_ip = address.0.map(|ip| ip.to_string());
     let mut request = Request::from_parts(parts, body);
     let method = request.method().clone();
     let route = request

@@ -25,7 +25,7 @@ use coffre_app::auth::address_key;
 use coffre_app::ports::{Clock, RateDecision, Storage};
 
 use crate::error::ApiError;
-use crate::extract::caller::{VerifiedCredential, bearer_token, client_ip, cookie};
+use crate::extract::caller::{ClientIp, VerifiedCredential, bearer_token, cookie};
 use crate::routes::oauth_errors::oauth_rate_limited;
 use crate::state::AppState;
 
@@ -113,7 +113,8 @@ pub async fn rate_limit<S: Storage, C: Clock>(
         return next.run(request).await;
     };
     let (mut parts, body) = request.into_parts();
-    let address = address_key(client_ip(&parts, &state.settings.trusted_proxies));
+    let ClientIp(ip) = ClientIp::of(&parts, &state.settings.trusted_proxies);
+    let address = address_key(ip);
     let verified = verified_credential(&parts.headers, &state).await;
     let key = format!("{class}:{}", client_key(verified.as_ref(), address));
     if let Some(verified) = verified {

@@ -9,25 +9,11 @@ use coffre_app::ports::{Clock, Storage};
 use crate::dto::auth::{LoginBody, LoginDto, SessionUserDto};
 use crate::dto::timestamp;
 use crate::error::{ApiError, Problem};
-use crate::extract::caller::{client_ip, cookie};
+pub use crate::extract::caller::ClientIp;
+use crate::extract::caller::cookie;
 use crate::extract::{Json, Session};
 use crate::problem_responses::{JsonBodyErrors, Unauthenticated};
 use crate::state::AppState;
-
-/// The client's address (the throttle key): see [`client_ip`].
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<std::net::IpAddr>);
-
-impl<S: Storage, C: Clock> axum::extract::FromRequestParts<AppState<S, C>> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState<S, C>,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts, &state.settings.trusted_proxies)))
-    }
-}
 
 pub(crate) fn session_cookie<S, C>(
     state: &AppState<S, C>,
