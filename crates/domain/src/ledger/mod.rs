@@ -8,16 +8,22 @@
 //! and loads a [`LedgerState`], calls [`apply`], and writes back what it returns.
 
 mod apply;
+mod command;
 mod hold;
 mod internal;
+mod outcome;
+mod policy;
 mod restore;
+mod state;
 mod transaction;
 
-pub use apply::{
-    Applied, LedgerCommand, LedgerError, LedgerPolicy, LedgerRequest, LedgerState, apply,
-};
+pub use apply::apply;
+pub use command::{LedgerCommand, LedgerRequest};
 pub use hold::{Hold, HoldId, HoldStatus};
 pub use internal::{InternalAccount, InternalKind, LedgerAccount};
+pub use outcome::{Applied, LedgerError};
+pub use policy::LedgerPolicy;
+pub use state::LedgerState;
 pub use transaction::{
     Direction, Posting, Transaction, TransactionId, TransactionStatus, TransactionType,
 };
