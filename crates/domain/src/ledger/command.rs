@@ -5,8 +5,7 @@ use uuid::Uuid;
 
 use crate::account::AccountId;
 use crate::iban::Iban;
-use crate::ledger::hold::HoldId;
-use crate::ledger::transaction::TransactionId;
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::money::Money;
 
 /// One request of a batch, with the id of what it creates (a transaction or a hold).

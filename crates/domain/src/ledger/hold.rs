@@ -1,24 +1,11 @@
 //! Holds: card-style authorisations that reserve money without moving it.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::account::AccountId;
-use crate::ledger::transaction::TransactionId;
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::money::Money;
-
-/// A hold's identifier (UUIDv7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct HoldId(pub Uuid);
-
-impl fmt::Display for HoldId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// Where a hold stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

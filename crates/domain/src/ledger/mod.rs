@@ -10,6 +10,7 @@
 mod apply;
 mod command;
 mod hold;
+mod ids;
 mod internal;
 mod outcome;
 mod policy;
@@ -19,11 +20,10 @@ mod transaction;
 
 pub use apply::apply;
 pub use command::{LedgerCommand, LedgerRequest};
-pub use hold::{Hold, HoldId, HoldStatus};
+pub use hold::{Hold, HoldStatus};
+pub use ids::{HoldId, TransactionId};
 pub use internal::{InternalAccount, InternalKind, LedgerAccount};
 pub use outcome::{Applied, LedgerError};
 pub use policy::LedgerPolicy;
 pub use state::LedgerState;
-pub use transaction::{
-    Direction, Posting, Transaction, TransactionId, TransactionStatus, TransactionType,
-};
+pub use transaction::{Direction, Posting, Transaction, TransactionStatus, TransactionType};

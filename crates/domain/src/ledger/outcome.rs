@@ -3,9 +3,8 @@
 use crate::account::{Account, AccountId};
 use crate::events::Event;
 use crate::ledger::hold::Hold;
-use crate::ledger::hold::HoldId;
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::ledger::transaction::Transaction;
-use crate::ledger::transaction::TransactionId;
 
 /// What an accepted request did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,11 +6,10 @@ use time::OffsetDateTime;
 
 use crate::account::{Account, AccountId};
 use crate::ledger::hold::Hold;
-use crate::ledger::hold::HoldId;
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::ledger::internal::{InternalAccount, LedgerAccount};
 use crate::ledger::outcome::LedgerError;
 use crate::ledger::transaction::Transaction;
-use crate::ledger::transaction::TransactionId;
 
 /// The locked state of everything a batch touches, as the store loaded it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

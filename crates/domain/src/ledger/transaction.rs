@@ -1,26 +1,13 @@
 //! Transactions and their postings.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::account::AccountId;
 use crate::iban::Iban;
-use crate::ledger::hold::HoldId;
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::ledger::internal::LedgerAccount;
 use crate::money::Money;
-
-/// A transaction's identifier (UUIDv7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct TransactionId(pub Uuid);
-
-impl fmt::Display for TransactionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// What a transaction does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

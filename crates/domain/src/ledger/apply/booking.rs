@@ -5,12 +5,11 @@ use time::{Date, OffsetDateTime};
 use crate::account::{Account, AccountId, AccountStatus, AccountType, LIVRET_A_CEILING_MINOR};
 use crate::events::Event;
 use crate::iban::Iban;
-use crate::ledger::hold::HoldId;
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::ledger::internal::{InternalAccount, InternalKind, LedgerAccount};
 use crate::ledger::outcome::{Applied, LedgerError};
 use crate::ledger::policy::LedgerPolicy;
 use crate::ledger::state::LedgerState;
-use crate::ledger::transaction::TransactionId;
 use crate::ledger::transaction::{
     Direction, Posting, Transaction, TransactionStatus, TransactionType,
 };

@@ -5,13 +5,12 @@ use time::OffsetDateTime;
 use super::booking::{Movement, book, check_can_move, internal};
 use crate::account::{AccountId, AccountType};
 use crate::events::Event;
-use crate::ledger::hold::HoldId;
 use crate::ledger::hold::{Hold, HoldStatus};
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::ledger::internal::{InternalKind, LedgerAccount};
 use crate::ledger::outcome::{Applied, LedgerError};
 use crate::ledger::policy::LedgerPolicy;
 use crate::ledger::state::LedgerState;
-use crate::ledger::transaction::TransactionId;
 use crate::ledger::transaction::TransactionType;
 use crate::money::Money;
 

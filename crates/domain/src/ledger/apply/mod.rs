@@ -9,14 +9,13 @@ use time::OffsetDateTime;
 
 use crate::account::AccountType;
 use crate::ledger::command::{LedgerCommand, LedgerRequest};
-use crate::ledger::hold::HoldId;
 use crate::ledger::hold::HoldStatus;
+use crate::ledger::ids::{HoldId, TransactionId};
 use crate::ledger::internal::{InternalKind, LedgerAccount};
 use crate::ledger::outcome::{Applied, LedgerError};
 use crate::ledger::policy::LedgerPolicy;
 use crate::ledger::restore::RestorePoint;
 use crate::ledger::state::LedgerState;
-use crate::ledger::transaction::TransactionId;
 use crate::ledger::transaction::TransactionType;
 
 use booking::{Movement, book, check_livret_a_transfer, internal};

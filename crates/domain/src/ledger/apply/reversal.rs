@@ -4,10 +4,10 @@ use time::OffsetDateTime;
 
 use super::booking::{Movement, book};
 use crate::events::Event;
+use crate::ledger::ids::TransactionId;
 use crate::ledger::outcome::{Applied, LedgerError};
 use crate::ledger::policy::LedgerPolicy;
 use crate::ledger::state::LedgerState;
-use crate::ledger::transaction::TransactionId;
 use crate::ledger::transaction::{Direction, TransactionStatus, TransactionType};
 
 pub(super) fn reverse(
