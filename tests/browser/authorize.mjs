@@ -1,7 +1,7 @@
 // Drives Coffre's /oauth/authorize pages in headless Chromium, as a customer with TOTP would:
 // sign in, type the one-time code, allow the client, and land on the client's redirect URI.
 //
-// Run by crates/coffre/tests/browser_authorize.rs. Inputs (environment):
+// Run by crates/coffre/tests/binary/browser_authorize.rs. Inputs (environment):
 //   AUTHORIZE_URL   the full /oauth/authorize URL, query included
 //   USERNAME        PASSWORD        the customer's credentials
 //   TOTP_SECRET     the TOTP secret in base32; the code is computed when the field is filled

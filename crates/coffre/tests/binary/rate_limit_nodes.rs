@@ -2,10 +2,9 @@
 //! each client's allowance, and when Redis stops in the middle, each node limits on its own
 //! (fail open to the in-process limiter): nothing answers 500.
 
-mod support;
-
 use coffre_store_tests::redis_server::RedisServer;
-use support::{Api, STAFF_PASSWORD, shared_site};
+
+use crate::support::{Api, STAFF_PASSWORD, shared_site};
 
 const LIMIT: &str = "10";
 

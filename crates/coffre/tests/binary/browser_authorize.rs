@@ -7,10 +7,6 @@
 //! Needs Node.js, `npm ci` in tests/browser and `/usr/bin/chromium` (`./scripts/test` installs
 //! them); without them the test fails, it does not skip.
 
-#[path = "support/browser.rs"]
-mod browser;
-mod support;
-
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -18,7 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge};
 use serde_json::{Value, json};
-use support::{Api, CUSTOMER_PASSWORD, Site, json_line};
+
+use crate::support::browser;
+use crate::support::{Api, CUSTOMER_PASSWORD, Site, json_line};
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 const EMAIL: &str = "ada.browser@example.com";

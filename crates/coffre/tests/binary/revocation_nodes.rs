@@ -3,12 +3,11 @@
 //! request, and the revocation lives in Redis (with the token's remaining life), not in the
 //! database.
 
-mod support;
-
 use anyhow::Context as _;
 use coffre_store_tests::redis_server::RedisServer;
 use serde_json::Value;
-use support::{STAFF_PASSWORD, audit_status, json_line, shared_site};
+
+use crate::support::{STAFF_PASSWORD, audit_status, json_line, shared_site};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_on_one_node_is_refused_by_the_other() -> anyhow::Result<()> {

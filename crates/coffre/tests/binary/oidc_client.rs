@@ -3,12 +3,7 @@
 //! and consent pages, the token, userinfo, refresh and revocation endpoints. The access token is
 //! checked against the JWKS with another, independent JWT library (`jsonwebtoken`).
 
-#[path = "support/authorize.rs"]
-mod authorize;
-mod support;
-
 use anyhow::Context as _;
-use authorize::Browser;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
     CoreClientAuthMethod, CoreErrorResponseType, CoreGrantType, CoreJsonWebKey,
@@ -23,7 +18,10 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use support::{STAFF_PASSWORD, Site};
+
+use crate::support;
+use crate::support::authorize::Browser;
+use crate::support::{STAFF_PASSWORD, Site};
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 

@@ -4,12 +4,11 @@
 //! out). When Redis stops in the middle, reads go to the database: nothing answers 500, and
 //! nothing answers an old value.
 
-mod support;
-
 use anyhow::Context as _;
 use coffre_store_tests::redis_server::RedisServer;
 use serde_json::{Value, json};
-use support::{Api, STAFF_PASSWORD, funded_accounts, shared_site, sign_up};
+
+use crate::support::{Api, STAFF_PASSWORD, funded_accounts, shared_site, sign_up};
 
 const ROUNDS: u32 = 200;
 

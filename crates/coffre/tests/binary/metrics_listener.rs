@@ -1,11 +1,9 @@
 //! `COFFRE_METRICS_LISTEN`: `/metrics` moves to a listener of its own and leaves the API's;
 //! unset, it stays on the API's address (the laptop setup).
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::Site;
+use crate::support::Site;
 
 fn site(data_dir: &tempfile::TempDir) -> Site {
     Site {

@@ -3,13 +3,12 @@
 //! Afterwards every invariant must hold: no transfer lost or applied twice, no source past its
 //! overdraft limit, money conserved, every balance equal to its postings, the event log intact.
 
-mod support;
-
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde_json::json;
-use support::{Api, STAFF_PASSWORD, Site, funded_accounts, ledger_facts};
+
+use crate::support::{Api, STAFF_PASSWORD, Site, funded_accounts, ledger_facts};
 
 const CLIENTS: usize = 64;
 const SOURCES: usize = 16;

@@ -2,11 +2,10 @@
 //! error and prints the documented JSON object; `batch` counts transfers, not requests; and
 //! afterwards the books still balance.
 
-mod support;
-
 use anyhow::Context as _;
 use serde_json::Value;
-use support::{Api, STAFF_PASSWORD, Site, json_line, ledger_facts};
+
+use crate::support::{Api, STAFF_PASSWORD, Site, json_line, ledger_facts};
 
 const WORKLOADS: [&str; 5] = [
     "transfer-uniform",

@@ -2,13 +2,12 @@
 //! engines: intact after real API traffic; `verify` names the event someone with database
 //! access altered behind Coffre's back, and the first event they cut off the end of the log.
 
-mod support;
-
 use std::process::Output;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
-use support::{Api, STAFF_PASSWORD, Site, funded_accounts, sqlite_path};
+
+use crate::support::{Api, STAFF_PASSWORD, Site, funded_accounts, sqlite_path};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_commands_on_sqlite_pass_on_an_intact_log_and_name_tampering() -> anyhow::Result<()> {

@@ -2,14 +2,13 @@
 //! the middle of a load of keyed transfers, restarted, and every client retries what it was not
 //! sure of with the same key. No acknowledged transfer may be lost and none may be applied twice.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
-use support::{Api, STAFF_PASSWORD, Site, funded_accounts, ledger_facts};
+
+use crate::support::{Api, STAFF_PASSWORD, Site, funded_accounts, ledger_facts};
 
 const ACCOUNTS: usize = 6;
 const CLIENTS: usize = 8;

@@ -3,15 +3,14 @@
 //! Meanwhile, and afterwards, the event log must verify and replay to the live balances
 //! (`coffre audit verify`, `coffre audit rebuild --check`); afterwards the books must be exact.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use serde_json::json;
-use support::{Api, Random, STAFF_PASSWORD, Site, funded_accounts, ledger_facts};
+
+use crate::support::{Api, Random, STAFF_PASSWORD, Site, funded_accounts, ledger_facts};
 
 const ACCOUNTS: usize = 20;
 const WRITERS: usize = 32;

@@ -2,15 +2,14 @@
 //! registered on the command line gets tokens, and after a key rotation a running server signs
 //! with the new key while tokens signed with the old one keep working until they expire.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
-use support::{STAFF_PASSWORD, Site, audit_status, json_line};
+
+use crate::support::{STAFF_PASSWORD, Site, audit_status, json_line};
 
 fn kid_of(token: &str) -> anyhow::Result<String> {
     let header = token.split('.').next().context("no header")?;
