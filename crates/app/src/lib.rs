@@ -1,6 +1,6 @@
 //! Coffre's use cases and the ports they need.
 //!
-//! [`Service`] implements every use case over a [`Store`](ports::Store), a
+//! [`Service`] implements every use case over a [`Storage`](ports::Storage) (one port per aggregate), a
 //! [`PasswordHasher`](ports::PasswordHasher) and a [`Clock`](ports::Clock). Adapters (the
 //! SQLite and PostgreSQL stores, the HTTP layer) depend on this crate; it depends on none of
 //! them, so every rule about *who may do what* is written once, here.
