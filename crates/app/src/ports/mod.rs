@@ -1,8 +1,9 @@
 //! The ports: what the use cases need from the outside world, as traits.
 //!
-//! Adapters implement them (`coffre-store-sqlite`, `coffre-store-postgres`, the argon2 hasher,
-//! the system clock); the binary wires concrete types together. Methods return
-//! `impl Future + Send` (native async in traits, no boxing).
+//! Adapters implement them (`coffre-store-sqlite`, `coffre-store-postgres`, `coffre-redis`,
+//! `coffre-local`: the argon2 hasher, the system clock); the binary wires concrete types together. Methods return
+//! `impl Future + Send` (native async in traits, no boxing), except the ports held as trait
+//! objects because the binary chooses their implementation at start, which return a [`BoxFuture`].
 //!
 //! There is one port per aggregate (customers, accounts, users, sessions, login throttling,
 //! housekeeping, the ledger, the audit log, OAuth, second factors), each implemented by the
@@ -15,6 +16,7 @@
 
 mod accounts;
 mod audit;
+mod cache_entries;
 mod customers;
 mod housekeeping;
 mod ledger;
@@ -27,12 +29,13 @@ mod seal;
 mod shared_cache;
 mod tokens;
 
-use std::future::Future;
+use std::fmt::Debug;
 
 use time::OffsetDateTime;
 
 pub use accounts::{AccountFilter, AccountStore};
 pub use audit::{AccountSnapshot, AuditLog, CurrencyTotals, EventFilter, LiveState};
+pub use cache_entries::{CacheEntries, MakeCacheEntries};
 pub use customers::{CustomerFilter, CustomerStore};
 pub use housekeeping::{Housekeeping, PurgeCutoffs};
 pub use ledger::{
@@ -48,7 +51,7 @@ pub use oauth::{
     Rotation,
 };
 pub use rate_limit::{RateDecision, RateLimiter};
-pub use revocations::{BoxFuture, RevocationList, StoreRevocations};
+pub use revocations::{BoxFuture, RevocationList};
 pub use seal::SecretSeal;
 pub use shared_cache::{Fill, FillTicket, Lookup, SharedCache};
 pub use tokens::{AccessClaims, IdClaims, TokenRejected, TokenSigner};
@@ -91,37 +94,23 @@ pub enum StoreError {
 pub struct HasherBusy;
 
 /// Hashes and verifies passwords. Slow on purpose: implementations must not block the
-/// async runtime.
-pub trait PasswordHasher: Clone + Send + Sync + 'static {
+/// async runtime. Held as a trait object: the one implementation is chosen by the binary.
+pub trait PasswordHasher: Debug + Send + Sync + 'static {
     /// Hashes a password into a self-describing (PHC) string.
-    fn hash(&self, password: &str) -> impl Future<Output = Result<String, anyhow::Error>> + Send;
+    fn hash<'a>(&'a self, password: &'a str) -> BoxFuture<'a, Result<String, anyhow::Error>>;
 
     /// True when `password` matches `hash`.
-    fn verify(
-        &self,
-        password: &str,
-        hash: &str,
-    ) -> impl Future<Output = Result<bool, anyhow::Error>> + Send;
+    fn verify<'a>(
+        &'a self,
+        password: &'a str,
+        hash: &'a str,
+    ) -> BoxFuture<'a, Result<bool, anyhow::Error>>;
 }
 
 /// The current time. A port so that expiry rules can be tested without waiting.
 pub trait Clock: Clone + Send + Sync + 'static {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;
-}
-
-/// The real clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    /// Truncated to the microsecond, the precision both databases store, so that what a
-    /// write returns is exactly what a later read returns.
-    fn now(&self) -> OffsetDateTime {
-        let now = OffsetDateTime::now_utc();
-        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-            .unwrap_or(now)
-    }
 }
 
 /// Everything a store adapter provides: one port per aggregate. The use cases and the HTTP

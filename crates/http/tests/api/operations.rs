@@ -221,7 +221,7 @@ async fn over_tls_cookies_are_secure_and_host_prefixed_and_hsts_is_sent(
         secure_transport: true,
         ..test_settings()
     };
-    let tls = spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock).await?;
+    let tls = spawn_app_with(app.engine, settings, coffre_local::SystemClock).await?;
     let response = tls
         .anonymous()
         .post(
@@ -252,7 +252,7 @@ async fn cors_answers_allow_listed_origins_only(app: TestApp) -> anyhow::Result<
         )],
         ..test_settings()
     };
-    let cors = spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock).await?;
+    let cors = spawn_app_with(app.engine, settings, coffre_local::SystemClock).await?;
     let preflight = |origin: &'static str| {
         cors.anonymous()
             .request(reqwest::Method::OPTIONS, "/v1/accounts")
@@ -284,7 +284,7 @@ async fn a_request_running_past_the_timeout_is_answered_503(app: TestApp) -> any
         request_timeout: std::time::Duration::from_millis(1),
         ..test_settings()
     };
-    let slow = spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock).await?;
+    let slow = spawn_app_with(app.engine, settings, coffre_local::SystemClock).await?;
     let response = slow
         .anonymous()
         .post(
