@@ -27,9 +27,9 @@ mod stored_response;
 
 use std::future::Future;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::{Extension, Router};
 use coffre_app::ports::{Clock, Storage};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -41,7 +41,7 @@ pub use server::{ConnectionSettings, serve_with};
 pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;
-use crate::routes::ops;
+use crate::routes::ops::{self, OpenApiDocument};
 use crate::routes::table::register;
 
 /// The whole API, `/metrics` included.
@@ -89,6 +89,7 @@ fn api_router<S: Storage, C: Clock>(state: AppState<S, C>, with_metrics: bool) -
         .layer(axum::middleware::from_fn(
             middleware::operation::identify_operation,
         ))
+        .layer(Extension(OpenApiDocument(openapi::document_json().into())))
         .layer(cors(&settings.cors_allowed_origins))
         .layer(CatchPanicLayer::custom(
             middleware::problem_fallback::panic_response,
