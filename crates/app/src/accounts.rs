@@ -11,9 +11,7 @@ use rand_core::{OsRng, RngCore};
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
-use crate::ports::{
-    AccountFilter, Clock, ConflictKind, LedgerBatch, LedgerOutcome, PasswordHasher, Storage,
-};
+use crate::ports::{AccountFilter, Clock, ConflictKind, LedgerBatch, LedgerOutcome, Storage};
 use crate::{AppError, Principal, Service};
 
 /// How many fresh IBANs to try when a generated one is already taken (about one chance in
@@ -93,7 +91,7 @@ fn random_account_number() -> String {
     format!("{value:011}")
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Opens an account with a freshly generated French IBAN.
     pub async fn open_account(
         &self,

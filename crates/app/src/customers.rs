@@ -12,7 +12,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
-use crate::ports::{Clock, CustomerFilter, PasswordHasher, Storage, UserRecord};
+use crate::ports::{Clock, CustomerFilter, Storage, UserRecord};
 use crate::{AppError, Principal, Service};
 
 /// A validated sign-up request.
@@ -70,7 +70,7 @@ fn search_query(q: Option<&str>) -> Result<Option<String>, AppError> {
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Signs a customer up, publicly or at a teller's desk. A logged-in customer or an auditor
     /// cannot sign someone else up.
     pub async fn sign_up(

@@ -14,8 +14,7 @@ use uuid::Uuid;
 use crate::idempotency::IdempotentRequest;
 use crate::ledger::{Recorded, RespondOne, recorded};
 use crate::ports::{
-    BatchResults, Clock, LedgerBatch, LedgerOutcome, PasswordHasher, Respond, Storage,
-    StoredResponse,
+    BatchResults, Clock, LedgerBatch, LedgerOutcome, Respond, Storage, StoredResponse,
 };
 use crate::{AppError, Principal, Service};
 
@@ -63,7 +62,7 @@ pub(crate) fn require_operator(caller: &Principal, account: &Account) -> Result<
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Runs a one-command batch under an idempotency key; `respond` renders what the
     /// command did (stored with the key, and sent). The caller holds the key's in-flight guard.
     async fn execute_claimed(

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use crate::ports::{Clock, IdempotencyClaim, PasswordHasher, Respond, Storage};
+use crate::ports::{Clock, IdempotencyClaim, Respond, Storage};
 use crate::{AppError, Principal, Service};
 
 /// How long a key's record is kept (the contract requires at least 24 h).
@@ -119,7 +119,7 @@ pub fn scope_of(caller: &Principal) -> String {
     format!("user:{}", caller.user_id.0)
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Enters the in-flight set for the caller's key: keep the guard until the engine has
     /// answered.
     pub(crate) fn enter_in_flight(

@@ -1,6 +1,6 @@
 //! Coffre's use cases and the ports they need.
 //!
-//! [`Service`] implements every use case over a [`Store`](ports::Store), a
+//! [`Service`] implements every use case over a [`Storage`](ports::Storage) (one port per aggregate), a
 //! [`PasswordHasher`](ports::PasswordHasher) and a [`Clock`](ports::Clock). Adapters (the
 //! SQLite and PostgreSQL stores, the HTTP layer) depend on this crate; it depends on none of
 //! them, so every rule about *who may do what* is written once, here.
@@ -17,7 +17,6 @@ pub mod ledger;
 pub mod oauth;
 pub mod outage;
 pub mod pagination;
-pub mod password;
 pub mod ports;
 pub mod principal;
 pub mod read_cache;
@@ -28,4 +27,4 @@ pub mod throttle;
 pub use error::{AppError, FieldError, MfaRequirement};
 pub use pagination::{Page, PageRequest};
 pub use principal::Principal;
-pub use service::{BankIdentity, Service, ServiceConfig};
+pub use service::{BankIdentity, Service, ServiceConfig, ServicePorts};

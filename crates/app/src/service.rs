@@ -10,13 +10,16 @@ use crate::auth::StepUpPolicy;
 use crate::group_commit::{GroupCommit, GroupCommitConfig};
 use crate::idempotency::InFlight;
 use crate::oauth::OAuthPolicy;
-use crate::password::DUMMY_PASSWORD;
 use crate::ports::{
-    Clock, LedgerBatch, LedgerOutcome, PasswordHasher, RevocationList, SecretSeal, SharedCache,
-    Storage, StoreError, StoreRevocations, TokenSigner,
+    Clock, LedgerBatch, LedgerOutcome, MakeCacheEntries, PasswordHasher, RevocationList,
+    SecretSeal, SharedCache, Storage, StoreError, TokenSigner,
 };
 use crate::read_cache::{CacheConfig, ReadCache};
 use crate::throttle::ThrottlePolicy;
+
+/// Hashed once at start and verified against when a username is unknown (never a real
+/// password), so that a login for an unknown user takes as long as one for a known user.
+const DUMMY_PASSWORD: &str = "coffre-dummy-password-for-constant-time-login";
 
 /// This bank's identity, used to build IBANs and in inter-bank messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,16 +61,30 @@ pub struct ServiceConfig {
     pub oauth: OAuthPolicy,
 }
 
+/// The ports the binary chooses an implementation of at start, held as trait objects.
+#[derive(Debug, Clone)]
+pub struct ServicePorts {
+    /// Hashes and verifies passwords.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Signs and verifies Coffre's tokens.
+    pub tokens: Arc<dyn TokenSigner>,
+    /// Revoked access-token ids (the database's table, or Redis when nodes share one).
+    pub revocations: Arc<dyn RevocationList>,
+    /// Seals the TOTP secrets the store keeps.
+    pub seal: Arc<dyn SecretSeal>,
+}
+
 /// Implements the use cases. Cheap to clone: every port is a handle.
 #[derive(Debug, Clone)]
-pub struct Service<S, H, C> {
+pub struct Service<S, C> {
     pub(crate) store: S,
     /// The way money movements reach the store's engine (only through
     /// [`Service::run_ledger`]).
     engine: GroupCommit<S>,
     /// Reads clients make often, kept in memory.
     pub(crate) cache: ReadCache,
-    pub(crate) hasher: H,
+    /// Hashes and verifies passwords.
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) clock: C,
     /// Signs and verifies Coffre's tokens.
     pub(crate) tokens: Arc<dyn TokenSigner>,
@@ -83,40 +100,39 @@ pub struct Service<S, H, C> {
     pub(crate) in_flight: InFlight,
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
-    /// Builds the service.
+impl<S: Storage, C: Clock> Service<S, C> {
+    /// Builds the service from its ports; the read cache keeps its in-process entries in what
+    /// `cache_entries` makes.
     pub async fn new(
         store: S,
-        hasher: H,
         clock: C,
-        tokens: Arc<dyn TokenSigner>,
-        seal: Arc<dyn SecretSeal>,
+        ports: ServicePorts,
+        cache_entries: &impl MakeCacheEntries,
         config: ServiceConfig,
     ) -> Result<Self, AppError> {
+        let ServicePorts {
+            hasher,
+            tokens,
+            revocations,
+            seal,
+        } = ports;
         let dummy_hash = hasher
             .hash(DUMMY_PASSWORD)
             .await
             .map_err(AppError::from_hasher)?;
         Ok(Service {
-            revocations: Arc::new(StoreRevocations(store.clone())),
             engine: GroupCommit::new(store.clone(), config.group_commit),
-            cache: ReadCache::new(config.cache),
+            cache: ReadCache::new(config.cache, cache_entries),
             store,
             hasher,
             clock,
             tokens,
+            revocations,
             seal,
             config,
             dummy_hash,
             in_flight: InFlight::default(),
         })
-    }
-
-    /// Keeps revoked access-token ids in `list` instead of the database (Redis, shared by
-    /// every node).
-    pub fn with_revocations(mut self, list: Arc<dyn RevocationList>) -> Self {
-        self.revocations = list;
-        self
     }
 
     /// Keeps the read cache in `backend` (Redis, shared by every node) instead of in process:

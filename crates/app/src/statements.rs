@@ -4,7 +4,7 @@
 use coffre_domain::{Account, AccountId};
 use time::{Date, Month, OffsetDateTime, Time};
 
-use crate::ports::{Clock, PasswordHasher, StatementFilter, StatementLine, Storage};
+use crate::ports::{Clock, StatementFilter, StatementLine, Storage};
 use crate::{AppError, Principal, Service};
 
 /// The largest page of statement lines.
@@ -149,7 +149,7 @@ impl<S: Storage> StatementPages<S> {
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// One page of an account's statement lines (owner or staff), after `cursor`.
     pub async fn statement_lines(
         &self,

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::http::HeaderValue;
-use coffre_app::ports::Storage;
+use coffre_app::ports::{RevocationList, Storage};
 use coffre_http::{AppState, ConnectionSettings, HttpSettings};
 use coffre_jose::KeyRing;
+use coffre_local::StoreRevocations;
 use coffre_redis::{RedisCache, RedisRateLimiter, RedisRevocations};
 use secrecy::ExposeSecret as _;
 
@@ -72,14 +73,15 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
         None => format!("http://{address}"),
     };
     let keys = wiring::key_ring(&config)?;
-    let mut service = wiring::service_at(store, &config, &url, Arc::clone(&keys)).await?;
     let settings = http_settings(&config)?;
+    let mut revocations: Arc<dyn RevocationList> = Arc::new(StoreRevocations(store.clone()));
     let mut shared_limiter = None;
+    let mut shared_cache = None;
     if let Some(redis_url) = &config.redis.url {
-        let revocations = RedisRevocations::connect(redis_url.expose_secret())
+        let list = RedisRevocations::connect(redis_url.expose_secret())
             .await
             .context("failed to connect to Redis (COFFRE_REDIS_URL)")?;
-        service = service.with_revocations(Arc::new(revocations));
+        revocations = Arc::new(list);
         let limiter =
             RedisRateLimiter::connect(redis_url.expose_secret(), settings.rate_limit_per_minute)
                 .await
@@ -89,12 +91,17 @@ async fn serve_with<S: Storage>(store: S, config: Config) -> anyhow::Result<()> 
             let cache = RedisCache::connect(redis_url.expose_secret())
                 .await
                 .context("failed to connect to Redis (COFFRE_REDIS_URL)")?;
-            service = service.with_shared_cache(Arc::new(cache));
+            shared_cache = Some(Arc::new(cache));
         }
         tracing::info!(
             cache_shared = config.cache.enabled && config.cache.shared,
             "revoked access tokens and rate limits are shared through Redis"
         );
+    }
+    let mut service =
+        wiring::service_at(store, &config, &url, Arc::clone(&keys), revocations).await?;
+    if let Some(cache) = shared_cache {
+        service = service.with_shared_cache(cache);
     }
     let metrics = coffre_http::metrics_recorder::install()?;
     let mut state = AppState::new(service, settings, metrics);
@@ -175,12 +182,8 @@ async fn stop_signal(mut stop: tokio::sync::watch::Receiver<bool>) {
 
 /// Deletes ended sessions and stale login throttles, and marks expired holds, now and then.
 /// A failure is logged and retried at the next tick: it must never stop the server.
-async fn purge_periodically<
-    S: Storage,
-    H: coffre_app::ports::PasswordHasher,
-    C: coffre_app::ports::Clock,
->(
-    service: std::sync::Arc<coffre_app::Service<S, H, C>>,
+async fn purge_periodically<S: Storage, C: coffre_app::ports::Clock>(
+    service: std::sync::Arc<coffre_app::Service<S, C>>,
     every: Duration,
 ) {
     let mut ticks = tokio::time::interval(every);

@@ -6,14 +6,14 @@ use anyhow::Context as _;
 use coffre_app::auth::StepUpPolicy;
 use coffre_app::group_commit::GroupCommitConfig;
 use coffre_app::oauth::OAuthPolicy;
-use coffre_app::password::Argon2Hasher;
-use coffre_app::ports::SystemClock;
+use coffre_app::ports::{RevocationList, Storage};
 use coffre_app::read_cache::CacheConfig;
 use coffre_app::throttle::ThrottlePolicy;
-use coffre_app::{BankIdentity, Service, ServiceConfig};
+use coffre_app::{BankIdentity, Service, ServiceConfig, ServicePorts};
 use coffre_domain::ledger::LedgerPolicy;
 use coffre_domain::{Bic, FrenchRib};
 use coffre_jose::{JwtSigner, KeyRing, SecretSealer};
+use coffre_local::{Argon2Hasher, MokaEntries, StoreRevocations, SystemClock};
 use coffre_store_postgres::PostgresStore;
 use coffre_store_sqlite::SqliteStore;
 use time::Duration;
@@ -163,20 +163,31 @@ pub(crate) fn key_ring(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
 }
 
 /// The service over a store, for command-line tools (issuer: the configured public URL).
-pub(crate) async fn service<S: coffre_app::ports::Storage>(
+/// Revoked access tokens are read from the database's own table.
+pub(crate) async fn service<S: Storage>(
     store: S,
     config: &Config,
-) -> anyhow::Result<Service<S, Argon2Hasher, SystemClock>> {
-    service_at(store, config, &config.public_url(), key_ring(config)?).await
+) -> anyhow::Result<Service<S, SystemClock>> {
+    let revocations = Arc::new(StoreRevocations(store.clone()));
+    service_at(
+        store,
+        config,
+        &config.public_url(),
+        key_ring(config)?,
+        revocations,
+    )
+    .await
 }
 
-/// The service over a store, issuing tokens as `issuer` with `keys`.
-pub(crate) async fn service_at<S: coffre_app::ports::Storage>(
+/// The service over a store, issuing tokens as `issuer` with `keys`, and keeping revoked
+/// access-token ids in `revocations`.
+pub(crate) async fn service_at<S: Storage>(
     store: S,
     config: &Config,
     issuer: &str,
     keys: Arc<KeyRing>,
-) -> anyhow::Result<Service<S, Argon2Hasher, SystemClock>> {
+    revocations: Arc<dyn RevocationList>,
+) -> anyhow::Result<Service<S, SystemClock>> {
     let service_config = service_config(config, issuer)?;
     let signer = JwtSigner::new(
         keys,
@@ -185,14 +196,13 @@ pub(crate) async fn service_at<S: coffre_app::ports::Storage>(
     );
     let sealer = SecretSealer::load_or_create(&config.keys_dir())
         .context("failed to load the key that seals stored secrets")?;
-    Service::new(
-        store,
-        Argon2Hasher::new(),
-        SystemClock,
-        Arc::new(signer),
-        Arc::new(sealer),
-        service_config,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("failed to start the service: {e}"))
+    let ports = ServicePorts {
+        hasher: Arc::new(Argon2Hasher::new()),
+        tokens: Arc::new(signer),
+        revocations,
+        seal: Arc::new(sealer),
+    };
+    Service::new(store, SystemClock, ports, &MokaEntries, service_config)
+        .await
+        .map_err(|e| anyhow::anyhow!("failed to start the service: {e}"))
 }

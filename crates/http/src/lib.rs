@@ -11,6 +11,7 @@ mod fallback_limiter;
 pub mod metrics_recorder;
 pub mod middleware;
 pub mod openapi;
+pub mod operation;
 mod pages;
 pub mod problem_responses;
 pub mod rate_limit;
@@ -26,10 +27,9 @@ mod stored_response;
 
 use std::future::Future;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, header};
-use axum::routing::{get, post};
+use axum::{Extension, Router};
 use coffre_app::ports::{Clock, Storage};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -41,9 +41,8 @@ pub use server::{ConnectionSettings, serve_with};
 pub use state::{AppState, HttpSettings};
 
 use crate::middleware::security_headers::Hsts;
-use crate::routes::{
-    accounts, audit, auth, authorize, customers, holds, mfa, oauth, ops, statements, transactions,
-};
+use crate::routes::ops::{self, OpenApiDocument};
+use crate::routes::table::register;
 
 /// The whole API, `/metrics` included.
 pub fn router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
@@ -58,109 +57,20 @@ pub fn router_without_metrics<S: Storage, C: Clock>(state: AppState<S, C>) -> Ro
 /// What a monitoring system scrapes, for a listener of its own that clients never reach:
 /// `/metrics` and the health probes (which the API keeps too, for load balancers).
 pub fn ops_router<S: Storage, C: Clock>(state: AppState<S, C>) -> Router {
-    Router::new()
-        .route("/metrics", get(ops::metrics::<S, C>))
-        .route("/health/live", get(ops::live))
-        .route("/health/ready", get(ops::ready::<S, C>))
-        .fallback(|| async { error::ApiError::not_found() })
-        .layer(axum::middleware::from_fn(
-            middleware::problem_fallback::problem_fallback,
-        ))
-        .with_state(state)
+    register(Router::new(), |operation| {
+        operation.listener.on_metrics_listener()
+    })
+    .fallback(|| async { error::ApiError::not_found() })
+    .layer(axum::middleware::from_fn(
+        middleware::problem_fallback::problem_fallback,
+    ))
+    .with_state(state)
 }
 
 fn api_router<S: Storage, C: Clock>(state: AppState<S, C>, with_metrics: bool) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login::<S, C>))
-        .route("/auth/logout", post(auth::logout::<S, C>))
-        .route(
-            "/oauth/authorize",
-            get(authorize::start::<S, C>).post(authorize::submit::<S, C>),
-        )
-        .route("/oauth/token", post(oauth::token::<S, C>))
-        .route("/oauth/refresh", post(oauth::refresh::<S, C>))
-        .route("/oauth/revoke", post(oauth::revoke::<S, C>))
-        .route("/oauth/introspect", post(oauth::introspect::<S, C>))
-        .route("/oauth/jwks", get(oauth::jwks::<S, C>))
-        .route(
-            "/oauth/userinfo",
-            get(oauth::userinfo::<S, C>).post(oauth::userinfo_post::<S, C>),
-        )
-        .route(
-            "/.well-known/openid-configuration",
-            get(oauth::discovery::<S, C>),
-        )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(oauth::server_metadata::<S, C>),
-        )
-        .route(
-            "/v1/customers",
-            post(customers::sign_up::<S, C>).get(customers::list::<S, C>),
-        )
-        .route("/v1/customers/me", get(customers::me::<S, C>))
-        .route("/v1/me/mfa/totp", post(mfa::start_totp::<S, C>))
-        .route("/v1/me/mfa/totp/confirm", post(mfa::confirm_totp::<S, C>))
-        .route("/v1/customers/{id}", get(customers::get::<S, C>))
-        .route(
-            "/v1/customers/{id}/kyc",
-            post(customers::decide_kyc::<S, C>),
-        )
-        .route(
-            "/v1/accounts",
-            post(accounts::open::<S, C>).get(accounts::list::<S, C>),
-        )
-        .route(
-            "/v1/accounts/{id}",
-            get(accounts::get::<S, C>)
-                .patch(accounts::patch::<S, C>)
-                .put(accounts::put::<S, C>)
-                .delete(accounts::close::<S, C>),
-        )
-        .route("/v1/accounts/{id}/freeze", post(accounts::freeze::<S, C>))
-        .route(
-            "/v1/accounts/{id}/unfreeze",
-            post(accounts::unfreeze::<S, C>),
-        )
-        .route("/v1/accounts/{id}/balance", get(accounts::balance::<S, C>))
-        .route(
-            "/v1/accounts/{id}/transactions",
-            get(statements::lines::<S, C>),
-        )
-        .route(
-            "/v1/accounts/{id}/statement",
-            get(statements::statement::<S, C>),
-        )
-        .route("/v1/accounts/{id}/holds", post(holds::place::<S, C>))
-        .route("/v1/holds/{id}", get(holds::get::<S, C>))
-        .route("/v1/holds/{id}/capture", post(holds::capture::<S, C>))
-        .route("/v1/holds/{id}/release", post(holds::release::<S, C>))
-        .route(
-            "/v1/transactions",
-            post(transactions::create::<S, C>).get(transactions::list::<S, C>),
-        )
-        .route(
-            "/v1/transactions/batch",
-            post(transactions::batch::<S, C>)
-                .layer(DefaultBodyLimit::max(transactions::BATCH_BODY_LIMIT_BYTES)),
-        )
-        .route("/v1/transactions/{id}", get(transactions::get::<S, C>))
-        .route(
-            "/v1/transactions/{id}/reverse",
-            post(transactions::reverse::<S, C>),
-        )
-        .route("/v1/audit/events", get(audit::events::<S, C>))
-        .route("/v1/audit/verify", get(audit::verify::<S, C>))
-        .route("/v1/audit/trial-balance", get(audit::trial_balance::<S, C>))
-        .route("/health/live", get(ops::live))
-        .route("/health/ready", get(ops::ready::<S, C>))
-        .route("/openapi.json", get(ops::openapi))
-        .route("/docs", get(ops::docs));
-    let api = if with_metrics {
-        api.route("/metrics", get(ops::metrics::<S, C>))
-    } else {
-        api
-    }
+    let api = register(Router::new(), |operation| {
+        operation.listener.on_api_listener(with_metrics)
+    })
     .fallback(|| async { error::ApiError::not_found() });
     let docs: Router<AppState<S, C>> = SwaggerUi::new(ops::DOCS_UI_PATH)
         .config(Config::from("/openapi.json"))
@@ -176,6 +86,10 @@ fn api_router<S: Storage, C: Clock>(state: AppState<S, C>, with_metrics: bool) -
             state.clone(),
             middleware::rate_limit::rate_limit::<S, C>,
         ))
+        .layer(axum::middleware::from_fn(
+            middleware::operation::identify_operation,
+        ))
+        .layer(Extension(OpenApiDocument(openapi::document_json().into())))
         .layer(cors(&settings.cors_allowed_origins))
         .layer(CatchPanicLayer::custom(
             middleware::problem_fallback::panic_response,

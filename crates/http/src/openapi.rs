@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use axum::http::Method;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::Operation as OpenApiOperation;
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
@@ -12,14 +12,12 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, Header, PathItem, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::middleware::rate_limit::route_class;
+use crate::operation::{Operation, method};
+use crate::routes::lookup::rate_class;
+use crate::routes::table::OPERATIONS;
 
-use crate::routes::{
-    accounts, audit, auth, authorize, customers, holds, mfa, oauth, ops, statements, transactions,
-};
-use crate::scopes::OPERATION_SCOPES;
-
-/// Every documented operation. `tests/openapi.rs` checks that this list and the router agree.
+/// The document: every operation of the route table ([`RouteTable`]), with the security schemes,
+/// the scopes and the rate limits the table declares for each.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -30,23 +28,7 @@ Call the API with an OAuth 2.0 access token (`Authorization: Bearer`, scopes per
 cookie-authenticated writes need the `X-CSRF-Token` header.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    paths(
-        auth::login, auth::logout,
-        authorize::start, authorize::submit,
-        oauth::token, oauth::refresh, oauth::revoke, oauth::introspect, oauth::jwks,
-        oauth::userinfo, oauth::userinfo_post, oauth::discovery, oauth::server_metadata,
-        customers::sign_up, customers::list, customers::me, customers::get, customers::decide_kyc,
-        mfa::start_totp, mfa::confirm_totp,
-        accounts::open, accounts::list, accounts::get, accounts::patch, accounts::put, accounts::close,
-        accounts::freeze, accounts::unfreeze, accounts::balance,
-        statements::lines, statements::statement,
-        holds::place, holds::get, holds::capture, holds::release,
-        transactions::create, transactions::batch, transactions::get, transactions::list,
-        transactions::reverse,
-        audit::events, audit::verify, audit::trial_balance,
-        ops::live, ops::ready, ops::metrics, ops::openapi, ops::docs,
-    ),
-    modifiers(&SessionSecurity, &TokenScopes, &RateLimits),
+    modifiers(&RouteTable, &SessionSecurity, &TokenScopes, &RateLimits),
     tags(
         (name = "auth", description = "Session login"),
         (name = "oauth", description = "OAuth 2.0 / OpenID Connect authorization server"),
@@ -60,6 +42,22 @@ cookie-authenticated writes need the `X-CSRF-Token` header.",
     )
 )]
 pub struct ApiDoc;
+
+/// Adds every operation of the route table, from its handler's `#[utoipa::path]`, and the
+/// schemas they refer to: what `paths(..)` in the derive would do, from the table the router is
+/// built from.
+struct RouteTable;
+
+impl Modify for RouteTable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for operation in OPERATIONS {
+            let documented = (operation.documented)();
+            openapi.paths.merge(documented.paths());
+            components.schemas.extend(documented.schemas);
+        }
+    }
+}
 
 struct SessionSecurity;
 
@@ -78,7 +76,7 @@ Writes must also send the login's csrf_token as X-CSRF-Token.",
 }
 
 /// Adds the bearer scheme and, to every operation open to access tokens, the scope it needs,
-/// from the one table the caller extractor enforces ([`OPERATION_SCOPES`]).
+/// from the route table the caller extractor enforces.
 struct TokenScopes;
 
 impl Modify for TokenScopes {
@@ -101,23 +99,32 @@ both its scopes and its user's role allow.",
             "client_basic",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
         );
-        for (method, path, scope) in OPERATION_SCOPES {
-            let Some(item) = openapi.paths.paths.get_mut(*path) else {
-                continue;
-            };
-            let operation = operations(item).find(|(verb, _)| verb.as_str() == *method);
-            if let Some((_, operation)) = operation {
-                let bearer = SecurityRequirement::new("bearer", [scope.as_str()]);
-                let security = operation.security.get_or_insert_with(Vec::new);
-                if !security.contains(&bearer) {
-                    security.push(bearer);
-                }
-            }
+        for (operation, scope) in OPERATIONS
+            .iter()
+            .filter_map(|operation| Some((operation, operation.scope()?)))
+        {
+            require_bearer(openapi, operation, scope.as_str());
         }
     }
 }
 
-/// Adds to every operation the rate limiter counts (the middleware's own [`route_class`]) its
+/// Adds the bearer requirement with `scope` to the document's entry for `operation`.
+fn require_bearer(openapi: &mut utoipa::openapi::OpenApi, operation: &Operation, scope: &str) {
+    let documented = (operation.documented)();
+    let Some(item) = openapi.paths.paths.get_mut(&documented.path) else {
+        return;
+    };
+    let verbs: Vec<Method> = documented.methods.iter().map(method).collect();
+    for (_, entry) in operations(item).filter(|(verb, _)| verbs.contains(verb)) {
+        let bearer = SecurityRequirement::new("bearer", [scope]);
+        let security = entry.security.get_or_insert_with(Vec::new);
+        if !security.contains(&bearer) {
+            security.push(bearer);
+        }
+    }
+}
+
+/// Adds to every operation the rate limiter counts (the route table's [`rate_class`]) its
 /// `RateLimit-*` headers on every response, and the 429 it may answer.
 struct RateLimits;
 
@@ -144,7 +151,7 @@ fn integer_header(description: &str) -> RefOr<Header> {
 }
 
 /// The operations of a path, with their methods.
-fn operations(item: &mut PathItem) -> impl Iterator<Item = (Method, &mut Operation)> {
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (Method, &mut OpenApiOperation)> {
     [
         (Method::GET, item.get.as_mut()),
         (Method::PUT, item.put.as_mut()),
@@ -162,7 +169,7 @@ impl Modify for RateLimits {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in &mut openapi.paths.paths {
             for (method, operation) in operations(item) {
-                if route_class(&method, path).is_none() {
+                if rate_class(&method, path).is_none() {
                     continue;
                 }
                 let responses = &mut operation.responses.responses;

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use coffre_app::Service;
-use coffre_app::password::Argon2Hasher;
 use coffre_app::ports::{Clock, RateLimiter, Storage};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -55,7 +54,7 @@ impl Default for HttpSettings {
 #[derive(Debug)]
 pub struct AppState<S, C> {
     /// The use cases.
-    pub service: Arc<Service<S, Argon2Hasher, C>>,
+    pub service: Arc<Service<S, C>>,
     /// HTTP settings.
     pub settings: Arc<HttpSettings>,
     /// Renders `/metrics`.
@@ -77,11 +76,7 @@ impl<S, C> Clone for AppState<S, C> {
 
 impl<S: Storage, C: Clock> AppState<S, C> {
     /// Builds the state.
-    pub fn new(
-        service: Service<S, Argon2Hasher, C>,
-        settings: HttpSettings,
-        metrics: PrometheusHandle,
-    ) -> Self {
+    pub fn new(service: Service<S, C>, settings: HttpSettings, metrics: PrometheusHandle) -> Self {
         AppState {
             service: Arc::new(service),
             limiter: Arc::new(InProcessLimiter::per_minute(settings.rate_limit_per_minute)),

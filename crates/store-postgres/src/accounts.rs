@@ -1,7 +1,7 @@
 //! Accounts: insert under the owner's lock, read, list, and update under lock.
 
 use coffre_app::pagination::{Page, PageRequest};
-use coffre_app::ports::{AccountFilter, StoreError};
+use coffre_app::ports::{AccountFilter, AccountStore, StoreError};
 use coffre_domain::events::{Actor, Event};
 use coffre_domain::{Account, AccountId, Customer, CustomerId, Iban};
 use coffre_store_sql::ledger_plan::AccountUpdate;
@@ -13,6 +13,7 @@ use coffre_store_sql::writes::{
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use crate::PostgresStore;
 use crate::error::StoreContext;
 use crate::{customers, events};
 
@@ -330,4 +331,44 @@ pub(crate) async fn write_update(
     .await
     .store_context("failed to update account")?;
     check_updated_under_lock(updated.rows_affected(), "account", after.id)
+}
+
+impl AccountStore for PostgresStore {
+    async fn insert_account<E, F>(
+        &self,
+        customer_id: CustomerId,
+        actor: Actor,
+        build: F,
+    ) -> Result<Account, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Customer) -> Result<Account, E> + Send + 'static,
+    {
+        insert(&self.pool, customer_id, actor, build).await
+    }
+
+    async fn get_account(&self, id: AccountId) -> Result<Account, StoreError> {
+        get(&self.pool, id).await
+    }
+
+    async fn list_accounts(
+        &self,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> Result<Page<Account>, StoreError> {
+        list(&self.pool, filter, page).await
+    }
+
+    async fn update_account<E, F>(
+        &self,
+        id: AccountId,
+        actor: Actor,
+        change: F,
+    ) -> Result<Account, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Account) -> Result<(), E> + Send + 'static,
+    {
+        update(&self.pool, id, actor, change).await
+    }
 }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use coffre_app::ports::{AccountSnapshot, CurrencyTotals, EventFilter, LiveState, StoreError};
+use coffre_app::ports::{
+    AccountSnapshot, AuditLog, CurrencyTotals, EventFilter, LiveState, StoreError,
+};
 use coffre_domain::events::{ChainHead, EventRecord};
 use coffre_domain::ledger::InternalAccount;
 use coffre_domain::{AccountId, AccountStatus, Currency};
@@ -12,6 +14,7 @@ use coffre_store_sql::rows::convert_all;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use crate::PostgresStore;
 use crate::error::StoreContext;
 
 /// Events after the `after` sequence, in sequence order, filtered.
@@ -155,4 +158,27 @@ pub(crate) async fn chain_head(pool: &PgPool) -> Result<ChainHead, StoreError> {
             .await
             .store_context("failed to read the event chain head")?;
     ChainHead::try_from(row)
+}
+
+impl AuditLog for PostgresStore {
+    async fn events(
+        &self,
+        filter: &EventFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        events(&self.pool, filter, after, limit).await
+    }
+
+    async fn trial_balance(&self) -> Result<Vec<CurrencyTotals>, StoreError> {
+        trial_balance(&self.pool).await
+    }
+
+    async fn live_state(&self) -> Result<LiveState, StoreError> {
+        live_state(&self.pool).await
+    }
+
+    async fn chain_head(&self) -> Result<ChainHead, StoreError> {
+        chain_head(&self.pool).await
+    }
 }

@@ -1,7 +1,7 @@
 //! Customers: insert with their login, read, list, and update under lock with their accounts.
 
 use coffre_app::pagination::{Page, PageRequest};
-use coffre_app::ports::{CustomerFilter, StoreError, UserRecord};
+use coffre_app::ports::{CustomerFilter, CustomerStore, StoreError, UserRecord};
 use coffre_domain::events::{Actor, Event};
 use coffre_domain::{Account, Customer, CustomerId};
 use coffre_store_sql::listing::{like_pattern, page_of, search_text, sql_offset};
@@ -10,6 +10,7 @@ use coffre_store_sql::writes::{check_updated_under_lock, customer_to_update, nor
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
+use crate::PostgresStore;
 use crate::error::StoreContext;
 use crate::{accounts, events, sessions};
 
@@ -251,4 +252,40 @@ async fn write_back(
     .store_context("failed to update customer")?;
     check_updated_under_lock(updated.rows_affected(), "customer", after.id)?;
     Ok(after)
+}
+
+impl CustomerStore for PostgresStore {
+    async fn insert_customer(
+        &self,
+        customer: &Customer,
+        user: &UserRecord,
+        actor: Actor,
+    ) -> Result<(), StoreError> {
+        insert(&self.pool, customer, user, actor).await
+    }
+
+    async fn get_customer(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        get(&self.pool, id).await
+    }
+
+    async fn list_customers(
+        &self,
+        filter: &CustomerFilter,
+        page: PageRequest,
+    ) -> Result<Page<Customer>, StoreError> {
+        list(&self.pool, filter, page).await
+    }
+
+    async fn update_customer<E, F>(
+        &self,
+        id: CustomerId,
+        actor: Actor,
+        change: F,
+    ) -> Result<Customer, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Customer, &mut [Account]) -> Result<(), E> + Send + 'static,
+    {
+        update(&self.pool, id, actor, change).await
+    }
 }

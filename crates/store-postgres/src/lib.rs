@@ -14,11 +14,11 @@ mod audit;
 mod customers;
 mod error;
 mod events;
+mod housekeeping;
 mod ledger;
 mod mfa;
 mod oauth;
 mod sessions;
-mod store;
 mod throttle;
 
 use std::time::Duration;
@@ -34,9 +34,9 @@ const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a pooled connection before the database counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The PostgreSQL implementation of [`Store`](coffre_app::ports::Store),
-/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog),
-/// [`OAuthStore`](coffre_app::ports::OAuthStore) and [`MfaStore`](coffre_app::ports::MfaStore).
+/// The PostgreSQL implementation of every storage port ([`Storage`](coffre_app::ports::Storage)):
+/// each port is implemented in the module of its aggregate (`customers`, `accounts`,
+/// `sessions`, `throttle`, `housekeeping`, `ledger`, `audit`, `oauth`, `mfa`).
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -5,7 +5,7 @@
 //! first enrolment has no row of its own to lock): two logins presenting one code, on any
 //! nodes, are serialized, and the second sees the step the first one used.
 
-use coffre_app::ports::{MfaChallengeRecord, StoreError, TotpRecord};
+use coffre_app::ports::{MfaChallengeRecord, MfaStore, StoreError, TotpRecord};
 use coffre_domain::UserId;
 use coffre_store_sql::mfa::{MfaChallengeRow, TotpRow, normalise_challenge, totp_to_write};
 use coffre_store_sql::writes::stored_instant;
@@ -13,6 +13,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
+use crate::PostgresStore;
 use crate::error::StoreContext;
 
 /// The `user_totp` columns a [`TotpRow`] reads, as a literal for `concat!`.
@@ -165,4 +166,33 @@ pub(crate) async fn purge_expired(
         .await
         .store_context("failed to purge MFA challenges")?;
     Ok(challenges.rows_affected())
+}
+
+impl MfaStore for PostgresStore {
+    async fn find_totp(&self, user_id: UserId) -> Result<Option<TotpRecord>, StoreError> {
+        find_totp(&self.pool, user_id).await
+    }
+
+    async fn update_totp<E, F>(&self, user_id: UserId, change: F) -> Result<Option<TotpRecord>, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(Option<TotpRecord>) -> Result<Option<TotpRecord>, E> + Send + 'static,
+    {
+        update_totp(&self.pool, user_id, change).await
+    }
+
+    async fn insert_mfa_challenge(&self, challenge: &MfaChallengeRecord) -> Result<(), StoreError> {
+        insert_challenge(&self.pool, challenge).await
+    }
+
+    async fn find_mfa_challenge(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<MfaChallengeRecord>, StoreError> {
+        find_challenge(&self.pool, token_hash).await
+    }
+
+    async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<bool, StoreError> {
+        delete_challenge(&self.pool, token_hash).await
+    }
 }

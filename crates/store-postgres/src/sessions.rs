@@ -1,14 +1,14 @@
 //! Users and their server-side sessions.
 
-use coffre_app::ports::{PurgeCutoffs, SessionRecord, StoreError, UserRecord};
+use coffre_app::ports::{SessionRecord, SessionStore, StoreError, UserRecord, UserStore};
 use coffre_domain::{UserId, Username};
 use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use coffre_store_sql::writes::stored_instant;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
+use crate::PostgresStore;
 use crate::error::StoreContext;
-use crate::{mfa, oauth};
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(
@@ -169,37 +169,49 @@ pub(crate) async fn delete(pool: &PgPool, token_hash: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// Deletes ended sessions, stale throttle states, expired idempotency records, expired
-/// OAuth2 codes, refresh tokens and revocations, and expired login challenges in one
-/// transaction.
-pub(crate) async fn purge_expired(pool: &PgPool, cutoffs: PurgeCutoffs) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await.store_context("failed to begin purge")?;
-    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-        .bind(stored_instant(cutoffs.now))
-        .bind(stored_instant(cutoffs.idle_since))
-        .execute(&mut *tx)
-        .await
-        .store_context("failed to purge sessions")?;
-    let throttles = sqlx::query(
-        "DELETE FROM login_throttle WHERE window_started_at < $1 \
-         AND (locked_until IS NULL OR locked_until <= $2)",
-    )
-    .bind(stored_instant(cutoffs.window_started))
-    .bind(stored_instant(cutoffs.now))
-    .execute(&mut *tx)
-    .await
-    .store_context("failed to purge login throttles")?;
-    let idempotency = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
-        .bind(stored_instant(cutoffs.now))
-        .execute(&mut *tx)
-        .await
-        .store_context("failed to purge idempotency records")?;
-    let oauth = oauth::purge_expired(&mut tx, cutoffs.now).await?;
-    let challenges = mfa::purge_expired(&mut tx, cutoffs.now).await?;
-    tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected()
-        + throttles.rows_affected()
-        + idempotency.rows_affected()
-        + oauth
-        + challenges)
+impl UserStore for PostgresStore {
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        insert_user(&self.pool, user).await
+    }
+
+    async fn find_user_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        find_user(&self.pool, username).await
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        find_user_by_id(&self.pool, id).await
+    }
+}
+
+impl SessionStore for PostgresStore {
+    async fn insert_session(
+        &self,
+        session: &SessionRecord,
+        replaces_token_hash: Option<&str>,
+        max_per_user: u32,
+    ) -> Result<(), StoreError> {
+        insert(&self.pool, session, replaces_token_hash, max_per_user).await
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        find(&self.pool, token_hash).await
+    }
+
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        last_seen_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        touch(&self.pool, token_hash, last_seen_at).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        delete(&self.pool, token_hash).await
+    }
 }

@@ -1,11 +1,12 @@
 //! Failed-login bookkeeping per key.
 
-use coffre_app::ports::{StoreError, ThrottleState};
+use coffre_app::ports::{StoreError, ThrottleState, ThrottleStore};
 use coffre_store_sql::rows::ThrottleRow;
 use coffre_store_sql::throttle::{check_key_count, states_in_key_order};
 use coffre_store_sql::writes::normalise_throttle;
 use sqlx::PgPool;
 
+use crate::PostgresStore;
 use crate::error::StoreContext;
 
 /// The first half of the two-part advisory lock key that serializes updates of one throttle
@@ -90,4 +91,24 @@ pub(crate) async fn clear(pool: &PgPool, key: &str) -> Result<(), StoreError> {
         .await
         .store_context("failed to clear throttle state")?;
     Ok(())
+}
+
+impl ThrottleStore for PostgresStore {
+    async fn throttle_states(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<ThrottleState>>, StoreError> {
+        states(&self.pool, keys).await
+    }
+
+    async fn update_throttle<F>(&self, key: &str, next: F) -> Result<ThrottleState, StoreError>
+    where
+        F: FnOnce(Option<ThrottleState>) -> ThrottleState + Send + 'static,
+    {
+        update(&self.pool, key, next).await
+    }
+
+    async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
+        clear(&self.pool, key).await
+    }
 }

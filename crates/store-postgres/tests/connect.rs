@@ -1,6 +1,6 @@
 //! Connecting to and migrating a PostgreSQL database.
 
-use coffre_app::ports::Store;
+use coffre_app::ports::CustomerStore;
 use coffre_store_postgres::PostgresStore;
 
 #[tokio::test]

@@ -5,8 +5,8 @@
 use anyhow::{Context, bail, ensure};
 use coffre_app::group_commit::{GroupCommit, GroupCommitConfig};
 use coffre_app::ports::{
-    AuditLog, EventFilter, IdempotencyClaim, Ledger, LedgerBatch, LedgerOutcome, Store, StoreError,
-    StoredResponse,
+    AccountStore, AuditLog, CustomerStore, EventFilter, IdempotencyClaim, Ledger, LedgerBatch,
+    LedgerOutcome, StoreError, StoredResponse,
 };
 use coffre_domain::events::{Actor, GENESIS_HASH, verify_chain};
 use coffre_domain::ledger::{LedgerCommand, LedgerError, LedgerPolicy, LedgerRequest};

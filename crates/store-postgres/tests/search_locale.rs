@@ -4,7 +4,7 @@
 
 use anyhow::{Context, ensure};
 use coffre_app::pagination::PageRequest;
-use coffre_app::ports::{CustomerFilter, Store, StoreError};
+use coffre_app::ports::{CustomerFilter, CustomerStore, StoreError};
 use coffre_domain::events::Actor;
 use coffre_domain::{Account, Customer, CustomerId, PersonName};
 use coffre_store_postgres::PostgresStore;

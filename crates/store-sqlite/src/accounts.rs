@@ -3,7 +3,7 @@
 use coffre_app::pagination::{Page, PageRequest};
 use std::collections::BTreeSet;
 
-use coffre_app::ports::{AccountFilter, StoreError};
+use coffre_app::ports::{AccountFilter, AccountStore, StoreError};
 use coffre_domain::events::{Actor, Event};
 use coffre_domain::{Account, AccountId, Customer, CustomerId};
 use coffre_store_sql::listing::{page_of, sql_offset};
@@ -14,6 +14,7 @@ use coffre_store_sql::writes::{
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
+use crate::SqliteStore;
 use crate::customers;
 use crate::error::StoreContext;
 use crate::events::append_events;
@@ -318,4 +319,44 @@ pub(crate) async fn write_update(
     .await
     .store_context("failed to update account")?;
     check_updated_under_lock(updated.rows_affected(), "account", after.id)
+}
+
+impl AccountStore for SqliteStore {
+    async fn insert_account<E, F>(
+        &self,
+        customer_id: CustomerId,
+        actor: Actor,
+        build: F,
+    ) -> Result<Account, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Customer) -> Result<Account, E> + Send + 'static,
+    {
+        insert(&self.write, customer_id, actor, build).await
+    }
+
+    async fn get_account(&self, id: AccountId) -> Result<Account, StoreError> {
+        get(&self.read, id).await
+    }
+
+    async fn list_accounts(
+        &self,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> Result<Page<Account>, StoreError> {
+        list(&self.read, filter, page).await
+    }
+
+    async fn update_account<E, F>(
+        &self,
+        id: AccountId,
+        actor: Actor,
+        change: F,
+    ) -> Result<Account, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Account) -> Result<(), E> + Send + 'static,
+    {
+        update(&self.write, id, actor, change).await
+    }
 }

@@ -3,7 +3,9 @@
 
 use std::str::FromStr;
 
-use coffre_app::ports::{AccountSnapshot, CurrencyTotals, EventFilter, LiveState, StoreError};
+use coffre_app::ports::{
+    AccountSnapshot, AuditLog, CurrencyTotals, EventFilter, LiveState, StoreError,
+};
 use coffre_domain::events::{ChainHead, EventRecord};
 use coffre_domain::ledger::InternalAccount;
 use coffre_domain::{AccountId, AccountStatus, Currency};
@@ -12,6 +14,7 @@ use coffre_store_sql::rows::convert_all;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
+use crate::SqliteStore;
 use crate::error::StoreContext;
 
 /// Events in sequence order after `after`, filtered.
@@ -146,4 +149,27 @@ pub(crate) async fn chain_head(read: &SqlitePool) -> Result<ChainHead, StoreErro
             .await
             .store_context("failed to read the event chain head")?;
     ChainHead::try_from(row)
+}
+
+impl AuditLog for SqliteStore {
+    async fn events(
+        &self,
+        filter: &EventFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        events(&self.read, filter, after, limit).await
+    }
+
+    async fn trial_balance(&self) -> Result<Vec<CurrencyTotals>, StoreError> {
+        trial_balance(&self.read).await
+    }
+
+    async fn live_state(&self) -> Result<LiveState, StoreError> {
+        live_state(&self.read).await
+    }
+
+    async fn chain_head(&self) -> Result<ChainHead, StoreError> {
+        chain_head(&self.read).await
+    }
 }

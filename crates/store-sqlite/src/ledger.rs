@@ -2,18 +2,24 @@
 //! commit). The single writer holds the database from the first read to the commit, so
 //! everything loaded is locked, and a key found free is still free at the commit.
 
-use coffre_app::ports::{LedgerBatch, LedgerOutcome, StoreError};
+use coffre_app::ports::{
+    Ledger, LedgerBatch, LedgerOutcome, StatementFilter, StatementLine, StatementTotals,
+    StoreError, TransactionFilter,
+};
 use coffre_domain::ledger::LedgerState;
+use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
+use coffre_domain::{AccountId, Iban};
 use coffre_store_sql::ledger_group::{SplitGroup, apply_group, finish, split_group, touched_by};
 use coffre_store_sql::ledger_plan::{Touched, internal_accounts_of, state_currencies};
 use coffre_store_sql::ledger_rows::InternalAccountRow;
 use sqlx::{SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::StoreContext;
 use crate::events::append_attributed;
 use crate::ledger_reads::{fetch_active_holds, fetch_hold, fetch_transaction};
-use crate::{accounts, ledger_write};
+use crate::{SqliteStore, accounts, ledger_reads, ledger_write};
 
 /// Loads everything a group names: the named holds and originals (which name their
 /// accounts), the accounts, their active holds, and the internal accounts of the currencies
@@ -85,4 +91,74 @@ pub(crate) async fn execute(
         .await
         .store_context("failed to commit ledger group")?;
     Ok(outcomes)
+}
+
+impl Ledger for SqliteStore {
+    async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
+        execute(&self.write, group).await
+    }
+
+    async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {
+        ledger_reads::account_id_by_iban(&self.read, iban).await
+    }
+
+    async fn get_transaction(&self, id: TransactionId) -> Result<Transaction, StoreError> {
+        ledger_reads::get_transaction(&self.read, id).await
+    }
+
+    async fn list_transactions(
+        &self,
+        filter: &TransactionFilter,
+        before: Option<TransactionId>,
+        limit: u32,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        ledger_reads::list_transactions(&self.read, filter, before, limit).await
+    }
+
+    async fn get_hold(&self, id: HoldId) -> Result<Hold, StoreError> {
+        ledger_reads::get_hold(&self.read, id).await
+    }
+
+    async fn expired_holds(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<HoldId>, StoreError> {
+        ledger_reads::expired_holds(&self.read, now, limit).await
+    }
+
+    async fn pending_holds_minor(
+        &self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        ledger_reads::pending_holds_minor(&self.read, account, now).await
+    }
+
+    async fn statement_lines(
+        &self,
+        account: AccountId,
+        filter: &StatementFilter,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StatementLine>, StoreError> {
+        ledger_reads::statement_lines(&self.read, account, filter, after, limit).await
+    }
+
+    async fn balance_before(
+        &self,
+        account: AccountId,
+        instant: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        ledger_reads::balance_before(&self.read, account, instant).await
+    }
+
+    async fn statement_totals(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<StatementTotals, StoreError> {
+        ledger_reads::statement_totals(&self.read, account, from, to).await
+    }
 }

@@ -13,6 +13,7 @@ mod customers;
 mod error;
 mod events;
 mod files;
+mod housekeeping;
 mod instants;
 mod ledger;
 mod ledger_reads;
@@ -21,7 +22,6 @@ mod mfa;
 mod multi_row;
 mod oauth;
 mod sessions;
-mod store;
 mod throttle;
 
 use std::str::FromStr;
@@ -41,9 +41,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Readers: WAL lets them run beside the writer; a few are enough for an embedded bank.
 const READ_CONNECTIONS: u32 = 4;
 
-/// The SQLite implementation of [`Store`](coffre_app::ports::Store),
-/// [`Ledger`](coffre_app::ports::Ledger), [`AuditLog`](coffre_app::ports::AuditLog),
-/// [`OAuthStore`](coffre_app::ports::OAuthStore) and [`MfaStore`](coffre_app::ports::MfaStore).
+/// The SQLite implementation of every storage port ([`Storage`](coffre_app::ports::Storage)):
+/// each port is implemented in the module of its aggregate (`customers`, `accounts`,
+/// `sessions`, `throttle`, `housekeeping`, `ledger`, `audit`, `oauth`, `mfa`).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Exactly one connection: every write transaction goes through it.

@@ -5,13 +5,14 @@
 //! database from the read of the enrolment to the commit: two logins presenting one code are
 //! serialized, and the second sees the step the first one used.
 
-use coffre_app::ports::{MfaChallengeRecord, StoreError, TotpRecord};
+use coffre_app::ports::{MfaChallengeRecord, MfaStore, StoreError, TotpRecord};
 use coffre_domain::UserId;
 use coffre_store_sql::mfa::{MfaChallengeRow, TotpRow, normalise_challenge, totp_to_write};
 use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
+use crate::SqliteStore;
 use crate::error::StoreContext;
 use crate::instants::{instant_text, optional_instant_text};
 
@@ -163,4 +164,33 @@ pub(crate) async fn purge_expired(
         .await
         .store_context("failed to purge MFA challenges")?;
     Ok(challenges.rows_affected())
+}
+
+impl MfaStore for SqliteStore {
+    async fn find_totp(&self, user_id: UserId) -> Result<Option<TotpRecord>, StoreError> {
+        find_totp(&self.read, user_id).await
+    }
+
+    async fn update_totp<E, F>(&self, user_id: UserId, change: F) -> Result<Option<TotpRecord>, E>
+    where
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(Option<TotpRecord>) -> Result<Option<TotpRecord>, E> + Send + 'static,
+    {
+        update_totp(&self.write, user_id, change).await
+    }
+
+    async fn insert_mfa_challenge(&self, challenge: &MfaChallengeRecord) -> Result<(), StoreError> {
+        insert_challenge(&self.write, challenge).await
+    }
+
+    async fn find_mfa_challenge(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<MfaChallengeRecord>, StoreError> {
+        find_challenge(&self.read, token_hash).await
+    }
+
+    async fn delete_mfa_challenge(&self, token_hash: &str) -> Result<bool, StoreError> {
+        delete_challenge(&self.write, token_hash).await
+    }
 }

@@ -1,14 +1,14 @@
 //! Users and their server-side sessions.
 
-use coffre_app::ports::{PurgeCutoffs, SessionRecord, StoreError, UserRecord};
+use coffre_app::ports::{SessionRecord, SessionStore, StoreError, UserRecord, UserStore};
 use coffre_domain::{UserId, Username};
 use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
+use crate::SqliteStore;
 use crate::error::StoreContext;
 use crate::instants::instant_text;
-use crate::{mfa, oauth};
 
 /// Inserts a user on any connection (alone, or with their customer).
 pub(crate) async fn insert_user_row(
@@ -162,44 +162,49 @@ pub(crate) async fn delete(write: &SqlitePool, token_hash: &str) -> Result<(), S
     Ok(())
 }
 
-/// Deletes ended sessions, stale throttle states, expired idempotency records, expired
-/// OAuth2 codes, refresh tokens and revocations, and expired login challenges in one
-/// transaction. Instants are stored as fixed-width UTC text, so comparing the text compares
-/// the times.
-pub(crate) async fn purge_expired(
-    write: &SqlitePool,
-    cutoffs: PurgeCutoffs,
-) -> Result<u64, StoreError> {
-    let mut tx = write
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .store_context("failed to begin purge")?;
-    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?")
-        .bind(instant_text(cutoffs.now)?)
-        .bind(instant_text(cutoffs.idle_since)?)
-        .execute(&mut *tx)
-        .await
-        .store_context("failed to purge sessions")?;
-    let throttles = sqlx::query(
-        "DELETE FROM login_throttle WHERE window_started_at < ? \
-         AND (locked_until IS NULL OR locked_until <= ?)",
-    )
-    .bind(instant_text(cutoffs.window_started)?)
-    .bind(instant_text(cutoffs.now)?)
-    .execute(&mut *tx)
-    .await
-    .store_context("failed to purge login throttles")?;
-    let idempotency = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?")
-        .bind(instant_text(cutoffs.now)?)
-        .execute(&mut *tx)
-        .await
-        .store_context("failed to purge idempotency keys")?;
-    let oauth = oauth::purge_expired(&mut tx, cutoffs.now).await?;
-    let challenges = mfa::purge_expired(&mut tx, cutoffs.now).await?;
-    tx.commit().await.store_context("failed to commit purge")?;
-    Ok(sessions.rows_affected()
-        + throttles.rows_affected()
-        + idempotency.rows_affected()
-        + oauth
-        + challenges)
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        insert_user(&self.write, user).await
+    }
+
+    async fn find_user_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        find_user(&self.read, username).await
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        find_user_by_id(&self.read, id).await
+    }
+}
+
+impl SessionStore for SqliteStore {
+    async fn insert_session(
+        &self,
+        session: &SessionRecord,
+        replaces_token_hash: Option<&str>,
+        max_per_user: u32,
+    ) -> Result<(), StoreError> {
+        insert(&self.write, session, replaces_token_hash, max_per_user).await
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        find(&self.read, token_hash).await
+    }
+
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        last_seen_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        touch(&self.write, token_hash, last_seen_at).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        delete(&self.write, token_hash).await
+    }
 }

@@ -1,11 +1,12 @@
 //! Failed-login bookkeeping per key.
 
-use coffre_app::ports::{StoreError, ThrottleState};
+use coffre_app::ports::{StoreError, ThrottleState, ThrottleStore};
 use coffre_store_sql::rows::ThrottleRow;
 use coffre_store_sql::throttle::{check_key_count, states_in_key_order};
 use coffre_store_sql::writes::normalise_throttle;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
+use crate::SqliteStore;
 use crate::error::StoreContext;
 use crate::instants::{instant_text, optional_instant_text};
 
@@ -83,4 +84,24 @@ pub(crate) async fn clear(write: &SqlitePool, key: &str) -> Result<(), StoreErro
         .await
         .store_context("failed to clear throttle state")?;
     Ok(())
+}
+
+impl ThrottleStore for SqliteStore {
+    async fn throttle_states(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<ThrottleState>>, StoreError> {
+        states(&self.read, keys).await
+    }
+
+    async fn update_throttle<F>(&self, key: &str, next: F) -> Result<ThrottleState, StoreError>
+    where
+        F: FnOnce(Option<ThrottleState>) -> ThrottleState + Send + 'static,
+    {
+        update(&self.write, key, next).await
+    }
+
+    async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
+        clear(&self.write, key).await
+    }
 }

@@ -1,6 +1,6 @@
 //! Opening and migrating a SQLite database.
 
-use coffre_app::ports::Store;
+use coffre_app::ports::{CustomerStore, Housekeeping};
 use coffre_store_sqlite::SqliteStore;
 
 #[tokio::test]

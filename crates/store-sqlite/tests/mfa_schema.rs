@@ -2,7 +2,9 @@
 //! takes with it: things the port cannot do, so raw SQL does them here.
 
 use anyhow::Context;
-use coffre_app::ports::{MfaChallengeRecord, MfaStore, Store, StoreError, TotpRecord};
+use coffre_app::ports::{
+    MfaChallengeRecord, MfaStore, SessionStore, StoreError, TotpRecord, UserStore,
+};
 use coffre_domain::Role;
 use coffre_store_sqlite::SqliteStore;
 use coffre_store_tests::contract::fixtures;

@@ -1,6 +1,6 @@
 //! The event log refuses changes at the database level, whoever runs the SQL.
 
-use coffre_app::ports::Store;
+use coffre_app::ports::Housekeeping;
 use coffre_store_sqlite::SqliteStore;
 
 #[tokio::test]

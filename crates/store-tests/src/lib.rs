@@ -2,7 +2,7 @@
 //! tests.
 //!
 //! - [`contract`]: the contract, as generic async functions over any
-//!   [`Store`](coffre_app::ports::Store);
+//!   [`Storage`](coffre_app::ports::Storage);
 //! - [`contract_tests!`]: expands to one named `#[tokio::test]` per contract function, so that
 //!   each store crate runs the whole suite with one line in its `tests/contract.rs`;
 //! - [`postgres_server`]: a PostgreSQL server started by the tests themselves, one per test

@@ -10,7 +10,7 @@ use coffre_domain::{Role, UserId};
 use uuid::Uuid;
 
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::ports::{Clock, EventFilter, PasswordHasher, Storage};
+use crate::ports::{Clock, EventFilter, Storage};
 use crate::principal::Credential;
 use crate::{AppError, Principal, Service};
 use coffre_domain::Currency;
@@ -102,7 +102,7 @@ fn overflow() -> AppError {
     AppError::Unknown(anyhow::anyhow!("a ledger total is out of range"))
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// A page of the event log, in sequence order, after `query.cursor`.
     pub async fn audit_events(
         &self,

@@ -8,7 +8,7 @@ use coffre_domain::ledger::{InternalAccount, LedgerAccount};
 use coffre_domain::{AccountId, AccountStatus};
 
 use super::{CHUNK, overflow, require_auditor};
-use crate::ports::{Clock, EventFilter, LiveState, PasswordHasher, Storage};
+use crate::ports::{Clock, EventFilter, LiveState, Storage};
 use crate::{AppError, Principal, Service};
 
 /// Which property of an account differs between the live tables and the replayed log.
@@ -69,7 +69,7 @@ pub struct RebuildReport {
     pub mismatches: Vec<Mismatch>,
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Replays the log up to the live snapshot's last event and lists every balance or status
     /// the replay does not reproduce.
     pub async fn rebuild_check(&self, caller: &Principal) -> Result<RebuildReport, AppError> {

@@ -4,7 +4,7 @@
 use coffre_domain::events::{BrokenLink, ChainHead, verify_chain};
 
 use super::{CHUNK, require_auditor};
-use crate::ports::{Clock, EventFilter, PasswordHasher, Storage};
+use crate::ports::{Clock, EventFilter, Storage};
 use crate::{AppError, Principal, Service};
 
 /// What the hash-chain check found.
@@ -37,7 +37,7 @@ impl ChainReport {
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Re-checks the hash chain of the whole log, a chunk at a time, and that it ends at the
     /// chain head. The head is read first: every event up to it was committed with it, and
     /// events appended while the walk runs lie beyond it and are left to the next check.

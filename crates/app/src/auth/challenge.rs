@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use time::Duration;
 
 use crate::auth::{Login, LoginOutcome, random_token, sha256_hex};
-use crate::ports::{Clock, MfaChallengeRecord, PasswordHasher, Storage};
+use crate::ports::{Clock, MfaChallengeRecord, Storage};
 use crate::principal::{AMR_PASSWORD, AMR_WITH_OTP};
 use crate::{AppError, Service};
 
@@ -34,7 +34,7 @@ impl std::fmt::Debug for ChallengeToken {
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// The first step: checks the password (throttled). Without TOTP, the user is signed in;
     /// with it, a challenge is opened for [`Service::finish_login`].
     pub async fn begin_login(&self, attempt: Login) -> Result<LoginStep, AppError> {

@@ -7,11 +7,11 @@ use std::net::IpAddr;
 use coffre_domain::{UserId, Username};
 use time::OffsetDateTime;
 
-use crate::ports::{Clock, PasswordHasher, Storage, UserRecord};
+use crate::ports::{Clock, Storage, UserRecord};
 use crate::throttle::ThrottlePolicy;
 use crate::{AppError, Service};
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Checks a username and password. Unknown user and wrong password are the same 401 and
     /// take the same time; an account or an IP address over its allowance of attempts gets 429
     /// until its lockout ends, whatever the password. Attempts are counted before the password

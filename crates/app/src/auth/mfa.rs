@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::auth::Attempt;
 use crate::auth::address_key;
-use crate::ports::{Clock, PasswordHasher, SecretSeal, Storage, TotpRecord, UserRecord};
+use crate::ports::{Clock, SecretSeal, Storage, TotpRecord, UserRecord};
 use crate::principal::{AMR_PASSWORD, AMR_WITH_OTP};
 use crate::throttle::ThrottlePolicy;
 use crate::{AppError, MfaRequirement, Principal, Service};
@@ -96,7 +96,7 @@ fn use_code(
     Ok(())
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Starts (or restarts) the caller's TOTP enrolment with a fresh secret. Only a session
     /// may do it, and not while TOTP is enabled (409): replacing a working second factor is
     /// exactly what someone holding a stolen session would want.

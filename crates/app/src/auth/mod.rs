@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
-use crate::ports::{Clock, PasswordHasher, PurgeCutoffs, SessionRecord, Storage, UserRecord};
+use crate::ports::{Clock, PurgeCutoffs, SessionRecord, Storage, UserRecord};
 use crate::principal::{Credential, SignIn};
 use crate::{AppError, Principal, Service};
 
@@ -139,7 +139,7 @@ fn principal_of(user: &UserRecord, session: &SessionRecord) -> Principal {
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Logs a user in with a session, in one request: checks the credentials (throttled, see
     /// [`Service::verify_credentials`]), then, for a user with TOTP enabled, the one-time code
     /// (`mfa_required` when missing or wrong), and opens a fresh session.

@@ -3,10 +3,10 @@
 use coffre_domain::{Password, Role, UserId, Username};
 use uuid::Uuid;
 
-use crate::ports::{Clock, PasswordHasher, Storage, UserRecord};
+use crate::ports::{Clock, Storage, UserRecord};
 use crate::{AppError, Service};
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Creates a staff user (`teller`, `admin`, `auditor`). Customers sign up instead.
     pub async fn create_staff_user(
         &self,

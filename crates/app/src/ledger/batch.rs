@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{NewTransaction, Recorded, booked, recorded};
 use crate::idempotency::IdempotentRequest;
-use crate::ports::{BatchResults, Clock, PasswordHasher, Respond, Storage, StoredResponse};
+use crate::ports::{BatchResults, Clock, Respond, Storage, StoredResponse};
 use crate::{AppError, Principal, Service};
 
 /// The most transactions one batch may hold.
@@ -134,7 +134,7 @@ fn engine_item(result: Option<&Result<Applied, LedgerError>>, committed: bool) -
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Posts up to [`MAX_BATCH`] transactions, each with its own result. With `atomic`, any
     /// refusal means nothing is written.
     pub async fn post_batch(

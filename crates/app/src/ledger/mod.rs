@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::idempotency::IdempotentRequest;
 use crate::ports::{
-    BatchResults, Clock, LedgerBatch, LedgerOutcome, PasswordHasher, Respond, Storage,
-    StoredResponse, TransactionFilter,
+    BatchResults, Clock, LedgerBatch, LedgerOutcome, Respond, Storage, StoredResponse,
+    TransactionFilter,
 };
 use crate::{AppError, Principal, Service};
 
@@ -130,7 +130,7 @@ pub(crate) fn recorded(outcome: LedgerOutcome) -> Result<Recorded, AppError> {
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Posts one transaction under an idempotency key. Refusals found before the engine runs
     /// (roles, unknown accounts, addresses) are returned; the engine's own refusals are
     /// rendered by `respond` and stored with the key like a success.

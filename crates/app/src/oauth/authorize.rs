@@ -6,7 +6,7 @@ use coffre_domain::oauth::{ClientId, CodeChallenge, GrantType, OAuthClient, Scop
 use uuid::Uuid;
 
 use crate::auth::{random_token, sha256_hex};
-use crate::ports::{AuthorizationCodeRecord, Clock, PasswordHasher, Storage};
+use crate::ports::{AuthorizationCodeRecord, Clock, Storage};
 use crate::{AppError, Principal, Service};
 
 /// An authorization request's parameters, as the query (or the login form) sent them.
@@ -74,7 +74,7 @@ impl From<AppError> for AuthorizeError {
     }
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Checks an authorization request. The client and redirect URI are checked first: until
     /// they are known good, errors are shown, not redirected.
     pub async fn check_authorization(

@@ -4,7 +4,7 @@ use coffre_domain::oauth::{ClientId, Scope, Scopes};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ports::{AccessClaims, Clock, PasswordHasher, Storage};
+use crate::ports::{AccessClaims, Clock, Storage};
 use crate::principal::{Credential, TokenGrant};
 use crate::{AppError, Principal, Service};
 
@@ -17,7 +17,7 @@ pub struct UserInfo {
     pub preferred_username: Option<String>,
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// The caller behind a bearer access token: a token Coffre signed, unexpired, not revoked,
     /// whose user still exists. Its rights are the user's current role narrowed to the token's
     /// scopes. Every refusal is the same 401.

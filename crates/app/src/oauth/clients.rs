@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{ClientCredentials, OAuthError, OAuthErrorCode};
 use crate::auth::Attempt;
 use crate::auth::{address_key, random_token};
-use crate::ports::{ClientRecord, Clock, PasswordHasher, Storage, UserRecord};
+use crate::ports::{ClientRecord, Clock, Storage, UserRecord};
 use crate::{AppError, Service};
 
 /// A client secret, shown once at registration. Its `Debug` never shows it.
@@ -37,7 +37,7 @@ fn client_key(client_id: &str) -> String {
     format!("client:{client_id}")
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Registers a client. A `client_credentials` client gets a service user with
     /// `service_role` (staff roles only), whose rights bound its tokens.
     pub async fn register_client(

@@ -7,7 +7,7 @@ use coffre_domain::{Role, UserId};
 use super::issue::{Grant, Refresh};
 use super::{ClientCredentials, OAuthError, OAuthErrorCode, TokenRequest, TokenResponse};
 use crate::auth::{amr_list, sha256_hex};
-use crate::ports::{Clock, PasswordHasher, Rotation, Storage, UserRecord};
+use crate::ports::{Clock, Rotation, Storage, UserRecord};
 use crate::{AppError, Service};
 
 /// The scopes a request gets: what it asked for (or, when it asked for nothing, what the client
@@ -47,7 +47,7 @@ fn required<'a>(value: Option<&'a String>, name: &str) -> Result<&'a str, OAuthE
         .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// `POST /oauth/token`: authenticates the client, then runs the grant it asked for.
     pub async fn token(&self, request: TokenRequest) -> Result<TokenResponse, OAuthError> {
         if request.grant_type.is_empty() {

@@ -7,9 +7,7 @@ use uuid::Uuid;
 
 use super::{OAuthError, TokenResponse};
 use crate::auth::{random_token, sha256_hex};
-use crate::ports::{
-    AccessClaims, Clock, IdClaims, PasswordHasher, RefreshTokenRecord, Storage, UserRecord,
-};
+use crate::ports::{AccessClaims, Clock, IdClaims, RefreshTokenRecord, Storage, UserRecord};
 use crate::{AppError, Service};
 
 /// Who the tokens are for and how they authenticated.
@@ -42,7 +40,7 @@ fn unix(instant: OffsetDateTime) -> i64 {
     instant.unix_timestamp()
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// Signs the access token (and id token) of `grant`; stores the first refresh token of a
     /// new family when asked.
     pub(super) async fn issue_tokens(

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{ClientCredentials, OAuthError, OAuthErrorCode};
 use crate::auth::sha256_hex;
-use crate::ports::{AccessClaims, Clock, PasswordHasher, RefreshTokenState, Storage};
+use crate::ports::{AccessClaims, Clock, RefreshTokenState, Storage};
 use crate::{AppError, Service};
 
 /// What introspection tells a resource server about a token. Anything not active is exactly
@@ -21,7 +21,7 @@ pub enum Introspection {
     RefreshToken(RefreshTokenState),
 }
 
-impl<S: Storage, H: PasswordHasher, C: Clock> Service<S, H, C> {
+impl<S: Storage, C: Clock> Service<S, C> {
     /// `POST /oauth/revoke`: revokes an access token (its id, until it expires) or a refresh
     /// token (its whole family) that was issued to the calling client. Unknown tokens, and tokens
     /// of other clients, change nothing and still succeed (RFC 7009 §2.2), so the endpoint tells

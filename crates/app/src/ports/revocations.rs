@@ -9,7 +9,7 @@ use std::pin::Pin;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::ports::{OAuthStore, StoreError};
+use crate::ports::StoreError;
 
 /// A boxed, sendable future (what an object-safe async method returns).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -26,28 +26,4 @@ pub trait RevocationList: Debug + Send + Sync + 'static {
     /// True when `jti` is revoked. An unreachable backend is an error, never "not revoked":
     /// a revocation must not silently stop working.
     fn is_revoked(&self, jti: Uuid) -> BoxFuture<'_, Result<bool, StoreError>>;
-}
-
-/// The revocation list in the database (the default).
-#[derive(Clone)]
-pub struct StoreRevocations<S>(pub S);
-
-impl<S> Debug for StoreRevocations<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StoreRevocations")
-    }
-}
-
-impl<S: OAuthStore> RevocationList for StoreRevocations<S> {
-    fn revoke(
-        &self,
-        jti: Uuid,
-        expires_at: OffsetDateTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.0.revoke_access_token(jti, expires_at))
-    }
-
-    fn is_revoked(&self, jti: Uuid) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(self.0.access_token_revoked(jti))
-    }
 }

@@ -1,5 +1,6 @@
-//! The in-process tier: one moka cache per kind of value, with the generations that keep
-//! stale fills out.
+//! The in-process tier: entries of each kind of value (kept by a
+//! [`CacheEntries`](crate::ports::CacheEntries) adapter), with the generations that keep stale
+//! fills out.
 //!
 //! A read takes a *ticket* (its key's generation) before it loads, and may fill the cache only
 //! if no write forgot that key since; the check and the fill happen under the same lock as the
@@ -10,6 +11,7 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::CacheConfig;
+use crate::ports::{CacheEntries, MakeCacheEntries};
 
 /// Keys are spread over this many generation counters: a write makes only the fills of keys
 /// sharing its counter retry, not every fill in flight.
@@ -25,7 +27,7 @@ struct Ticket {
 /// One kind of cached value: the entries, and the generations that keep stale fills out.
 pub(super) struct Slot<K, V> {
     name: &'static str,
-    entries: moka::sync::Cache<K, V>,
+    entries: Box<dyn CacheEntries<K, V>>,
     generations: Vec<Mutex<u64>>,
     hasher: RandomState,
 }
@@ -35,14 +37,15 @@ where
     K: Hash + Eq + Send + Sync + Clone + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// An empty slot; `name` labels its metrics.
-    pub(super) fn new(name: &'static str, config: CacheConfig) -> Self {
+    /// An empty slot whose entries `make` provides; `name` labels its metrics.
+    pub(super) fn new(
+        name: &'static str,
+        config: CacheConfig,
+        make: &impl MakeCacheEntries,
+    ) -> Self {
         Slot {
             name,
-            entries: moka::sync::Cache::builder()
-                .max_capacity(config.capacity)
-                .time_to_live(config.ttl)
-                .build(),
+            entries: make.make(config.capacity, config.ttl),
             generations: (0..SHARDS).map(|_| Mutex::new(0)).collect(),
             hasher: RandomState::new(),
         }
@@ -117,10 +120,59 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
+    /// Entries that never expire nor evict: the generations are what these tests are about.
+    struct Unbounded<K, V>(Mutex<HashMap<K, V>>);
+
+    impl<K, V> CacheEntries<K, V> for Unbounded<K, V>
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        fn get(&self, key: &K) -> Option<V> {
+            self.0.lock().ok()?.get(key).cloned()
+        }
+
+        fn insert(&self, key: K, value: V) {
+            if let Ok(mut map) = self.0.lock() {
+                map.insert(key, value);
+            }
+        }
+
+        fn invalidate(&self, key: &K) {
+            if let Ok(mut map) = self.0.lock() {
+                map.remove(key);
+            }
+        }
+
+        fn invalidate_all(&self) {
+            if let Ok(mut map) = self.0.lock() {
+                map.clear();
+            }
+        }
+    }
+
+    struct MakeUnbounded;
+
+    impl MakeCacheEntries for MakeUnbounded {
+        fn make<K, V>(
+            &self,
+            _capacity: u64,
+            _ttl: std::time::Duration,
+        ) -> Box<dyn CacheEntries<K, V>>
+        where
+            K: Hash + Eq + Clone + Send + Sync + 'static,
+            V: Clone + Send + Sync + 'static,
+        {
+            Box::new(Unbounded(Mutex::new(HashMap::new())))
+        }
+    }
+
     fn slot() -> Slot<u32, &'static str> {
-        Slot::new("test", CacheConfig::default())
+        Slot::new("test", CacheConfig::default(), &MakeUnbounded)
     }
 
     #[test]

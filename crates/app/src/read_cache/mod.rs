@@ -1,5 +1,5 @@
 //! The read cache: accounts, customers and the first page of an account's statement lines,
-//! kept in process ([`local`], moka: bounded, with a time to live) or, when nodes share a
+//! kept in process ([`local`]: bounded, with a time to live) or, when nodes share a
 //! Redis, in Redis ([`shared`]), and dropped by every write that changes them.
 //!
 //! Two promises, and how they are kept:
@@ -29,7 +29,7 @@ use coffre_domain::{Account, AccountId, Customer, CustomerId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ports::{LedgerOutcome, SharedCache, StoreError};
+use crate::ports::{LedgerOutcome, MakeCacheEntries, SharedCache, StoreError};
 use crate::statements::LinesPage;
 use local::Slot;
 use shared::SharedTier;
@@ -159,13 +159,14 @@ fn count(kind: &'static str, result: &'static str) {
 }
 
 impl ReadCache {
-    /// An empty in-process cache (or none, when `config` turns it off).
-    pub fn new(config: CacheConfig) -> Self {
+    /// An empty in-process cache whose entries `entries` makes (or none, when `config` turns
+    /// it off).
+    pub fn new(config: CacheConfig, entries: &impl MakeCacheEntries) -> Self {
         let tier = if config.enabled {
             Tier::Local(Arc::new(LocalSlots {
-                accounts: Slot::new(Accounts::NAME, config),
-                customers: Slot::new(Customers::NAME, config),
-                recent_lines: Slot::new(RecentLines::NAME, config),
+                accounts: Slot::new(Accounts::NAME, config, entries),
+                customers: Slot::new(Customers::NAME, config, entries),
+                recent_lines: Slot::new(RecentLines::NAME, config, entries),
             }))
         } else {
             Tier::Off

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use coffre_app::Principal;
@@ -13,7 +13,7 @@ use coffre_app::ports::{AccessClaims, Clock, Storage};
 use coffre_domain::UserId;
 
 use crate::error::ApiError;
-use crate::scopes::required_scope;
+use crate::operation::MatchedOperation;
 use crate::state::AppState;
 
 /// The header that carries the CSRF token on cookie-authenticated writes.
@@ -207,11 +207,11 @@ async fn bearer_caller<S: Storage, C: Clock>(
         coffre_app::AppError::Unauthenticated => ApiError::invalid_token(),
         other => ApiError::from(other),
     })?;
-    let route = parts
+    let required = parts
         .extensions
-        .get::<MatchedPath>()
-        .map_or("", MatchedPath::as_str);
-    match required_scope(&parts.method, route) {
+        .get::<MatchedOperation>()
+        .and_then(|MatchedOperation(operation)| operation.scope());
+    match required {
         Some(scope) if principal.has_scope(scope) => Ok(principal),
         Some(scope) => Err(ApiError::insufficient_scope(Some(scope))),
         None => Err(ApiError::insufficient_scope(None)),

@@ -6,8 +6,8 @@
 //! nobody can spend someone else's allowance. What was verified here is handed to the caller
 //! extractors (`VerifiedCredential`), so the handler does not do the work a second time.
 //! Route classes keep a burst of reads from using up the allowance for money movements:
-//! `auth` (login and the OAuth endpoints), `write` and `read`. Health probes, metrics and CORS
-//! preflights are not counted.
+//! `auth` (login and the OAuth endpoints), `write` and `read`, declared per operation in the
+//! route table (`routes::table`). Health probes, metrics and CORS preflights are not counted.
 //! Every counted response carries `RateLimit-Limit`, `RateLimit-Remaining` and
 //! `RateLimit-Reset`; a refused one is 429 `rate_limited` with `Retry-After`. A shared limiter
 //! that fails hands over to the in-process one (`fallback_limiter`); a limiter that still fails
@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -26,34 +26,16 @@ use coffre_app::ports::{Clock, RateDecision, Storage};
 
 use crate::error::ApiError;
 use crate::extract::caller::{ClientIp, VerifiedCredential, bearer_token, cookie};
+use crate::operation::RateClass;
+use crate::routes::lookup::{answers_oauth_errors, rate_class};
 use crate::routes::oauth_errors::oauth_rate_limited;
 use crate::state::AppState;
 
-/// The route class of a request, or `None` when it is not counted (also what the OpenAPI
+/// The route class of a request for `method` on `path` (its matched route template, else its
+/// raw path), from the route table, or `None` when it is not counted (also what the OpenAPI
 /// document says of each operation).
 pub(crate) fn route_class(method: &Method, path: &str) -> Option<&'static str> {
-    if *method == Method::OPTIONS || path.starts_with("/health/") || path == "/metrics" {
-        return None;
-    }
-    if path.starts_with("/auth/")
-        || path.starts_with("/oauth/")
-        || path.starts_with("/.well-known/")
-    {
-        return Some("auth");
-    }
-    if *method == Method::GET || *method == Method::HEAD {
-        Some("read")
-    } else {
-        Some("write")
-    }
-}
-
-/// The OAuth endpoints whose every answer is an RFC 6749 error document, the 429 included.
-fn is_oauth_protocol_endpoint(path: &str) -> bool {
-    matches!(
-        path,
-        "/oauth/token" | "/oauth/refresh" | "/oauth/revoke" | "/oauth/introspect"
-    )
+    rate_class(method, path).map(RateClass::as_str)
 }
 
 /// Who is asking, verified cheaply: a bearer token's signature (local, no store) or the
@@ -109,7 +91,12 @@ pub async fn rate_limit<S: Storage, C: Clock>(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(class) = route_class(request.method(), request.uri().path()) else {
+    let path = match request.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str(),
+        None => request.uri().path(),
+    };
+    let oauth_protocol = answers_oauth_errors(path);
+    let Some(class) = route_class(request.method(), path) else {
         return next.run(request).await;
     };
     let (mut parts, body) = request.into_parts();
@@ -120,7 +107,6 @@ pub async fn rate_limit<S: Storage, C: Clock>(
     if let Some(verified) = verified {
         parts.extensions.insert(verified);
     }
-    let oauth_protocol = is_oauth_protocol_endpoint(parts.uri.path());
     let request = Request::from_parts(parts, body);
     let decision = match state.limiter.check(&key).await {
         Ok(decision) => Some(decision),

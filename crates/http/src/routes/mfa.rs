@@ -1,5 +1,5 @@
-//! `/v1/me/mfa`: the signed-in user's second factor. Session only (see
-//! [`SESSION_ONLY`](crate::scopes::SESSION_ONLY)).
+//! `/v1/me/mfa`: the signed-in user's second factor. Session only (declared
+//! [`SessionOnly`](crate::operation::TokenAccess::SessionOnly) in the route table).
 
 use axum::extract::State;
 use axum::http::StatusCode;

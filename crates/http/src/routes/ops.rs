@@ -1,5 +1,7 @@
 //! Operations: liveness, readiness, metrics and the API description.
 
+use axum::Extension;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -60,12 +62,18 @@ pub async fn metrics<S: Storage, C: Clock>(State(state): State<AppState<S, C>>) 
         .into_response()
 }
 
+/// The OpenAPI document [`openapi`] serves, handed to it by the router as a request extension:
+/// the document is built from the route table, which names this module's handlers, so this
+/// module does not import it.
+#[derive(Debug, Clone)]
+pub struct OpenApiDocument(pub Bytes);
+
 /// This API's OpenAPI 3.1 description.
 #[utoipa::path(
     operation_id = "openapi",get, path = "/openapi.json", tag = "operations", security(()),
     responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
-pub async fn openapi() -> Response {
-    let body = crate::openapi::document_json();
+pub async fn openapi(document: Extension<OpenApiDocument>) -> Response {
+    let Extension(OpenApiDocument(body)) = document;
     (
         [(
             header::CONTENT_TYPE,

@@ -341,8 +341,7 @@ async fn behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(
         ..crate::helpers::test_settings()
     };
     let proxied =
-        crate::helpers::spawn_app_with(app.engine, settings, coffre_app::ports::SystemClock)
-            .await?;
+        crate::helpers::spawn_app_with(app.engine, settings, coffre_local::SystemClock).await?;
     // One client, spoofing a left-most hop each time: only the hop the proxy added counts.
     for n in 0..6 {
         let status = guess_from(

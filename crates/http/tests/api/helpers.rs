@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use coffre_app::oauth::OAuthPolicy;
-use coffre_app::password::Argon2Hasher;
-use coffre_app::ports::{Clock, Storage, SystemClock};
+use coffre_app::ports::{Clock, Storage};
 use coffre_app::throttle::ThrottlePolicy;
-use coffre_app::{BankIdentity, Service, ServiceConfig};
+use coffre_app::{BankIdentity, Service, ServiceConfig, ServicePorts};
 use coffre_domain::oauth::{ClientType, GrantType, NewClient, Scopes};
 use coffre_domain::{Bic, Role};
 use coffre_http::{AppState, HttpSettings};
 use coffre_jose::{JwtSigner, KeyRing, SecretSealer};
+use coffre_local::SystemClock;
+use coffre_local::{Argon2Hasher, MokaEntries, StoreRevocations};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -317,16 +318,15 @@ async fn start<S: Storage, C: Clock>(
         time::Duration::minutes(15),
     )?);
     let signer = JwtSigner::new(Arc::clone(&keys), issuer.clone(), format!("{issuer}/v1"));
-    let service = Service::new(
-        store,
-        Argon2Hasher::new(),
-        clock,
-        Arc::new(signer),
-        Arc::new(SecretSealer::load_or_create(keys_dir.path())?),
-        test_config(&issuer)?,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ports = ServicePorts {
+        hasher: Arc::new(Argon2Hasher::new()),
+        tokens: Arc::new(signer),
+        revocations: Arc::new(StoreRevocations(store.clone())),
+        seal: Arc::new(SecretSealer::load_or_create(keys_dir.path())?),
+    };
+    let service = Service::new(store, clock, ports, &MokaEntries, test_config(&issuer)?)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     for (name, role) in [
         (TELLER, Role::Teller),
         (ADMIN, Role::Admin),

@@ -23,7 +23,7 @@ async fn limited_app_on(engine: Engine, per_minute: u32) -> anyhow::Result<TestA
             .ok_or_else(|| anyhow::anyhow!("a limit must be positive"))?,
         ..test_settings()
     };
-    spawn_app_with(engine, settings, coffre_app::ports::SystemClock).await
+    spawn_app_with(engine, settings, coffre_local::SystemClock).await
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<u64> {

@@ -3,7 +3,11 @@
 
 pub(crate) mod refresh;
 
-use coffre_app::ports::{AuthorizationCodeRecord, ClientRecord, StoreError, UserRecord};
+use coffre_app::ports::{
+    AuthorizationCodeRecord, ClientRecord, OAuthStore, RefreshTokenRecord, RefreshTokenState,
+    Rotation, StoreError, UserRecord,
+};
+use coffre_domain::UserId;
 use coffre_domain::oauth::ClientId;
 use coffre_store_sql::oauth::{
     AuthorizationCodeRow, ClientColumns, client_record, grant_names, normalise_client,
@@ -14,6 +18,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::SqliteStore;
 use crate::error::StoreContext;
 use crate::instants::instant_text;
 use crate::sessions;
@@ -180,4 +185,81 @@ pub(crate) async fn purge_expired(
         .await
         .store_context("failed to purge revoked access tokens")?;
     Ok(codes.rows_affected() + refresh_tokens.rows_affected() + revocations.rows_affected())
+}
+
+impl OAuthStore for SqliteStore {
+    async fn insert_client(
+        &self,
+        client: &ClientRecord,
+        service_user: Option<&UserRecord>,
+    ) -> Result<(), StoreError> {
+        insert_client(&self.write, client, service_user).await
+    }
+
+    async fn find_client(&self, id: ClientId) -> Result<Option<ClientRecord>, StoreError> {
+        find_client(&self.read, id).await
+    }
+
+    async fn insert_authorization_code(
+        &self,
+        code: &AuthorizationCodeRecord,
+    ) -> Result<(), StoreError> {
+        insert_code(&self.write, code).await
+    }
+
+    async fn take_authorization_code(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
+        take_code(&self.write, code_hash, now).await
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StoreError> {
+        refresh::insert(&self.write, token).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next: &RefreshTokenRecord,
+        now: OffsetDateTime,
+    ) -> Result<Rotation, StoreError> {
+        refresh::rotate(&self.write, presented_hash, next, now).await
+    }
+
+    async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        refresh::find(&self.read, token_hash).await
+    }
+
+    async fn revoke_refresh_family(
+        &self,
+        family_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        refresh::revoke_family(&self.write, family_id, now).await
+    }
+
+    async fn revoke_user_refresh_families(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        refresh::revoke_user_families(&self.write, user_id, now).await
+    }
+
+    async fn revoke_access_token(
+        &self,
+        jti: Uuid,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        revoke_access_token(&self.write, jti, expires_at).await
+    }
+
+    async fn access_token_revoked(&self, jti: Uuid) -> Result<bool, StoreError> {
+        access_token_revoked(&self.read, jti).await
+    }
 }

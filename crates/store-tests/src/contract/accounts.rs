@@ -2,7 +2,7 @@
 
 use anyhow::ensure;
 use coffre_app::pagination::PageRequest;
-use coffre_app::ports::{AccountFilter, ConflictKind, Store, StoreError};
+use coffre_app::ports::{AccountFilter, ConflictKind, Storage, StoreError};
 use coffre_domain::{
     Account, AccountId, AccountStatus, AccountType, Currency, Customer, CustomerId, KycStatus,
 };
@@ -12,7 +12,7 @@ use super::fixtures::{self, ClosureError};
 
 /// The account `build` makes is stored with every field, and `build` sees the customer as
 /// stored (with its current KYC status).
-pub async fn account_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn account_round_trips<S: Storage>(store: &S) -> anyhow::Result<()> {
     let mut customer = fixtures::customer("Mary", "Jackson")?;
     customer.kyc_status = KycStatus::Verified;
     store
@@ -52,7 +52,7 @@ pub async fn account_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
 }
 
 /// When `build` refuses, no account is stored and the refusal comes back as it was.
-pub async fn a_refused_account_opening_stores_nothing<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_refused_account_opening_stores_nothing<S: Storage>(store: &S) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Dorothy", "Vaughan").await?;
     let outcome = store
         .insert_account(customer.id, fixtures::ACTOR, |_: &Customer| {
@@ -78,7 +78,7 @@ pub async fn a_refused_account_opening_stores_nothing<S: Store>(store: &S) -> an
 }
 
 /// Two accounts cannot share an IBAN.
-pub async fn a_duplicate_iban_is_a_conflict<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_duplicate_iban_is_a_conflict<S: Storage>(store: &S) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Annie", "Easley").await?;
     let first = fixtures::insert_account(
         store,
@@ -102,7 +102,7 @@ pub async fn a_duplicate_iban_is_a_conflict<S: Store>(store: &S) -> anyhow::Resu
 }
 
 /// A customer holds at most one open Livret A; once it is closed, a new one may be opened.
-pub async fn a_second_open_livret_a_is_a_conflict_until_the_first_is_closed<S: Store>(
+pub async fn a_second_open_livret_a_is_a_conflict_until_the_first_is_closed<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Livret", "Holder").await?;
@@ -147,7 +147,7 @@ pub async fn a_second_open_livret_a_is_a_conflict_until_the_first_is_closed<S: S
 }
 
 /// Reading or updating an account that does not exist is `NotFound`.
-pub async fn a_missing_account_is_not_found<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_missing_account_is_not_found<S: Storage>(store: &S) -> anyhow::Result<()> {
     let missing = AccountId(Uuid::now_v7());
     ensure!(matches!(
         store.get_account(missing).await,
@@ -167,7 +167,7 @@ pub async fn a_missing_account_is_not_found<S: Store>(store: &S) -> anyhow::Resu
 
 /// A change with a version bump is written back, every changeable field of it; a "change"
 /// without one is not, and the result is then the account as stored.
-pub async fn an_account_update_is_written_back_only_when_its_version_changes<S: Store>(
+pub async fn an_account_update_is_written_back_only_when_its_version_changes<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Frances", "Allen").await?;
@@ -207,7 +207,7 @@ pub async fn an_account_update_is_written_back_only_when_its_version_changes<S: 
 }
 
 /// When the closure refuses, the account is unchanged even if the closure had modified it.
-pub async fn a_refused_account_update_changes_nothing<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_refused_account_update_changes_nothing<S: Storage>(store: &S) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Radia", "Perlman").await?;
     let account = fixtures::insert_account(
         store,
@@ -257,7 +257,7 @@ fn account_filter_cases(alice: CustomerId, bob: CustomerId) -> Vec<(AccountFilte
 }
 
 /// Accounts are listed newest first, filtered by owner, type and status, with the total.
-pub async fn accounts_are_listed_newest_first_with_filters<S: Store>(
+pub async fn accounts_are_listed_newest_first_with_filters<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let alice = fixtures::insert_customer(store, "Alice", "Filter").await?;
@@ -296,7 +296,7 @@ pub async fn accounts_are_listed_newest_first_with_filters<S: Store>(
 }
 
 /// Account pages are cut from the newest-first order; past the end, a page is empty.
-pub async fn account_pages_follow_the_order_and_count_every_match<S: Store>(
+pub async fn account_pages_follow_the_order_and_count_every_match<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Paging", "Accounts").await?;

@@ -2,7 +2,7 @@
 //! verifies, the trial balance is zero, and concurrent transfers lose nothing.
 
 use anyhow::Context;
-use coffre_app::ports::{AuditLog, EventFilter, Ledger, Store, StoreError};
+use coffre_app::ports::{AuditLog, EventFilter, Storage, StoreError};
 use coffre_domain::events::{GENESIS_HASH, verify_chain};
 use coffre_domain::ledger::{LedgerAccount, LedgerRequest};
 use coffre_domain::{Account, AccountStatus, AccountType};
@@ -26,7 +26,7 @@ async fn stream_types<S: AuditLog>(store: &S, stream: uuid::Uuid) -> anyhow::Res
 
 /// Registering a customer, opening, freezing and closing an account append their events, with
 /// stream versions from 1.
-pub async fn foundation_writes_append_events<S: Store + AuditLog>(store: &S) -> anyhow::Result<()> {
+pub async fn foundation_writes_append_events<S: Storage>(store: &S) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Jeanne", "Journal").await?;
     let account = fixtures::insert_account(
         store,
@@ -70,9 +70,7 @@ pub async fn foundation_writes_append_events<S: Store + AuditLog>(store: &S) -> 
 
 /// The whole log verifies from the genesis hash, with gap-free sequences, read in pages; the
 /// chain head of the live state is the last sequence.
-pub async fn the_event_chain_verifies<S: Store + Ledger + AuditLog>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn the_event_chain_verifies<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 2_000).await?;
     let b = funded_account(store, 0).await?;
     run(
@@ -110,9 +108,7 @@ pub async fn the_event_chain_verifies<S: Store + Ledger + AuditLog>(
 }
 
 /// Per currency, customer balances and internal balances sum to zero.
-pub async fn the_trial_balance_is_zero<S: Store + Ledger + AuditLog>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn the_trial_balance_is_zero<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 9_000).await?;
     run(
         store,
@@ -149,7 +145,7 @@ const TRANSFERS_PER_TASK: usize = 20;
 
 /// 16 tasks × 20 random transfers among 5 accounts: the total is unchanged, and every balance
 /// is the sum of its postings.
-pub async fn concurrent_transfers_keep_the_books_balanced<S: Store + Ledger + AuditLog>(
+pub async fn concurrent_transfers_keep_the_books_balanced<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let mut accounts = Vec::new();

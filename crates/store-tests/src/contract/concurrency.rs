@@ -1,7 +1,7 @@
 //! Concurrent read-modify-write: every update under lock lands, none is lost.
 
 use anyhow::Context;
-use coffre_app::ports::{Store, StoreError, ThrottleState};
+use coffre_app::ports::{Storage, StoreError, ThrottleState};
 use coffre_domain::{Account, AccountStatus, AccountType};
 use tokio::task::JoinSet;
 
@@ -12,7 +12,9 @@ const RACERS: i64 = 20;
 
 /// 20 concurrent updates of one account, each adding one to its overdraft limit from what it
 /// read, all land: the limit ends at 20 and the version went up by 20.
-pub async fn concurrent_account_updates_are_never_lost<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn concurrent_account_updates_are_never_lost<S: Storage>(
+    store: &S,
+) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Race", "Condition").await?;
     let account = fixtures::insert_account(
         store,
@@ -50,7 +52,9 @@ pub async fn concurrent_account_updates_are_never_lost<S: Store>(store: &S) -> a
 
 /// 20 concurrent failures on a key that has no state yet all count: the first writers race to
 /// create the row, and none of them may overwrite another.
-pub async fn concurrent_throttle_updates_are_never_lost<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn concurrent_throttle_updates_are_never_lost<S: Storage>(
+    store: &S,
+) -> anyhow::Result<()> {
     let start = fixtures::now();
     let mut racers = JoinSet::new();
     for _ in 0..RACERS {

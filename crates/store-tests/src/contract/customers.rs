@@ -2,7 +2,7 @@
 
 use anyhow::{Context, ensure};
 use coffre_app::pagination::PageRequest;
-use coffre_app::ports::{ConflictKind, CustomerFilter, Store, StoreError};
+use coffre_app::ports::{ConflictKind, CustomerFilter, Storage, StoreError};
 use coffre_domain::{
     Account, AccountStatus, AccountType, Customer, CustomerId, KycDecision, KycStatus, PersonName,
     Role,
@@ -14,7 +14,7 @@ use super::fixtures::{self, ClosureError};
 
 /// Every field of a customer comes back as written, instants to the microsecond, and their
 /// login is found by username.
-pub async fn customer_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn customer_round_trips<S: Storage>(store: &S) -> anyhow::Result<()> {
     let mut customer = fixtures::customer("Zoë", "Lovelace")?;
     customer.kyc_status = KycStatus::Rejected;
     customer.kyc_reason = Some("document expired".to_owned());
@@ -32,7 +32,7 @@ pub async fn customer_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
 }
 
 /// Instants are kept to the microsecond: a nanosecond part is truncated, on every engine.
-pub async fn instants_are_kept_to_the_microsecond<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn instants_are_kept_to_the_microsecond<S: Storage>(store: &S) -> anyhow::Result<()> {
     let mut customer = fixtures::customer("Ada", "Nanos")?;
     let precise = time::macros::datetime!(2026-11-21 10:00:00.123_456_789 UTC);
     customer.created_at = precise;
@@ -52,7 +52,7 @@ pub async fn instants_are_kept_to_the_microsecond<S: Store>(store: &S) -> anyhow
 }
 
 /// A second customer with the same e-mail address is a conflict, and nothing of it is stored.
-pub async fn a_duplicate_email_is_a_conflict<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_duplicate_email_is_a_conflict<S: Storage>(store: &S) -> anyhow::Result<()> {
     let first = fixtures::insert_customer(store, "Ada", "Lovelace").await?;
     let mut second = fixtures::customer("Ada", "Byron")?;
     second.email = first.email.clone();
@@ -76,7 +76,7 @@ pub async fn a_duplicate_email_is_a_conflict<S: Store>(store: &S) -> anyhow::Res
 
 /// A username that a staff user already has is a conflict, for a customer's login as for
 /// another staff user; the customer is not stored without their login.
-pub async fn a_duplicate_username_is_a_conflict<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_duplicate_username_is_a_conflict<S: Storage>(store: &S) -> anyhow::Result<()> {
     let customer = fixtures::customer("Grace", "Hopper")?;
     store
         .insert_user(&fixtures::staff_user(
@@ -112,7 +112,7 @@ pub async fn a_duplicate_username_is_a_conflict<S: Store>(store: &S) -> anyhow::
 }
 
 /// Reading, updating, or opening an account for a customer that does not exist is `NotFound`.
-pub async fn a_missing_customer_is_not_found<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_missing_customer_is_not_found<S: Storage>(store: &S) -> anyhow::Result<()> {
     let missing = CustomerId(Uuid::now_v7());
     ensure!(matches!(
         store.get_customer(missing).await,
@@ -150,7 +150,7 @@ pub async fn a_missing_customer_is_not_found<S: Store>(store: &S) -> anyhow::Res
 
 /// A verified KYC decision and the activation of the customer's `PENDING_KYC` accounts land
 /// together; accounts that were not changed keep their version. The accounts come in id order.
-pub async fn a_kyc_verification_activates_pending_accounts_atomically<S: Store>(
+pub async fn a_kyc_verification_activates_pending_accounts_atomically<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Katherine", "Johnson").await?;
@@ -217,7 +217,9 @@ pub async fn a_kyc_verification_activates_pending_accounts_atomically<S: Store>(
 
 /// When the closure refuses, neither the customer nor any account changes, even if the
 /// closure had already modified them.
-pub async fn a_refused_customer_update_changes_nothing<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_refused_customer_update_changes_nothing<S: Storage>(
+    store: &S,
+) -> anyhow::Result<()> {
     let customer = fixtures::insert_customer(store, "Hedy", "Lamarr").await?;
     let account = fixtures::insert_account(
         store,
@@ -254,7 +256,7 @@ pub async fn a_refused_customer_update_changes_nothing<S: Store>(store: &S) -> a
 }
 
 /// Inserts the five customers the list tests filter, oldest first.
-async fn insert_listed_customers<S: Store>(store: &S) -> anyhow::Result<Vec<Customer>> {
+async fn insert_listed_customers<S: Storage>(store: &S) -> anyhow::Result<Vec<Customer>> {
     let mut inserted = Vec::new();
     for (first, last, status) in [
         ("Ada", "Lovelace", KycStatus::Pending),
@@ -278,7 +280,7 @@ async fn insert_listed_customers<S: Store>(store: &S) -> anyhow::Result<Vec<Cust
 }
 
 /// The total and the ids of the first page of customers matching `filter`.
-async fn listed_ids<S: Store>(
+async fn listed_ids<S: Storage>(
     store: &S,
     filter: &CustomerFilter,
 ) -> anyhow::Result<(u64, Vec<CustomerId>)> {
@@ -296,7 +298,7 @@ fn expected_ids(inserted: &[Customer], indexes: &[usize]) -> (u64, Vec<CustomerI
 
 /// Customers are listed newest first, with every field, filtered by KYC status (alone or with
 /// a search), with the total of all matches.
-pub async fn customers_are_listed_newest_first_with_filters<S: Store>(
+pub async fn customers_are_listed_newest_first_with_filters<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let inserted = insert_listed_customers(store).await?;
@@ -337,7 +339,7 @@ pub async fn customers_are_listed_newest_first_with_filters<S: Store>(
 
 /// The search matches a substring of the first name, last name or e-mail, whatever the case
 /// of the stored names (the port hands it over in lower case), accented letters included.
-pub async fn customer_search_is_a_case_insensitive_substring<S: Store>(
+pub async fn customer_search_is_a_case_insensitive_substring<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let inserted = insert_listed_customers(store).await?;
@@ -364,7 +366,7 @@ pub async fn customer_search_is_a_case_insensitive_substring<S: Store>(
 }
 
 /// Pages are cut from the newest-first order; a page past the end is empty but still counts.
-pub async fn customer_pages_follow_the_order_and_count_every_match<S: Store>(
+pub async fn customer_pages_follow_the_order_and_count_every_match<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let mut ids = Vec::new();
@@ -395,7 +397,9 @@ pub async fn customer_pages_follow_the_order_and_count_every_match<S: Store>(
 }
 
 /// `%` and `_` in a search are plain characters, not wildcards.
-pub async fn customer_search_treats_wildcards_literally<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn customer_search_treats_wildcards_literally<S: Storage>(
+    store: &S,
+) -> anyhow::Result<()> {
     fixtures::insert_customer(store, "Plain", "Name").await?;
     for query in ["%", "_", "p%n", "\\"] {
         let filter = CustomerFilter {

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use coffre_app::ports::{
-    BatchResults, Ledger, LedgerBatch, LedgerOutcome, Store, StoreError, UserRecord,
+    BatchResults, Ledger, LedgerBatch, LedgerOutcome, Storage, StoreError, UserRecord,
 };
 use coffre_domain::events::Actor;
 use coffre_domain::ledger::{Applied, LedgerCommand, LedgerError, LedgerPolicy, LedgerRequest};
@@ -104,7 +104,7 @@ pub fn staff_user(username: &str, role: Role) -> anyhow::Result<UserRecord> {
 }
 
 /// Inserts a fresh customer (and their login) and returns it.
-pub async fn insert_customer<S: Store>(
+pub async fn insert_customer<S: Storage>(
     store: &S,
     first_name: &str,
     last_name: &str,
@@ -154,7 +154,7 @@ pub fn account(
 }
 
 /// Inserts an account of the given type and status for `customer_id` and returns it.
-pub async fn insert_account<S: Store>(
+pub async fn insert_account<S: Storage>(
     store: &S,
     customer_id: CustomerId,
     account_type: AccountType,
@@ -230,7 +230,7 @@ pub async fn run<S: Ledger>(
 
 /// An `ACTIVE` current account of a new customer, credited with `minor` by a deposit (none
 /// for zero).
-pub async fn funded_account<S: Store + Ledger>(store: &S, minor: i64) -> anyhow::Result<Account> {
+pub async fn funded_account<S: Storage>(store: &S, minor: i64) -> anyhow::Result<Account> {
     let customer = insert_customer(store, "Fonds", "Disponibles").await?;
     let account = insert_account(
         store,

@@ -5,8 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use coffre_app::group_commit::{GroupCommit, GroupCommitConfig};
 use coffre_app::ports::{
-    AuditLog, EventFilter, IdempotencyClaim, Ledger, LedgerBatch, LedgerOutcome, Store,
-    StoredResponse,
+    EventFilter, IdempotencyClaim, LedgerBatch, LedgerOutcome, Storage, StoredResponse,
 };
 use coffre_domain::ledger::{LedgerError, LedgerRequest};
 use coffre_domain::{Account, AccountId};
@@ -43,14 +42,14 @@ fn claim(key: &str) -> IdempotencyClaim {
     }
 }
 
-async fn balance<S: Store>(store: &S, account: AccountId) -> anyhow::Result<i64> {
+async fn balance<S: Storage>(store: &S, account: AccountId) -> anyhow::Result<i64> {
     Ok(store.get_account(account).await?.balance_minor)
 }
 
 /// In one group: a refused transfer, and a refused all-or-nothing batch, leave the batches
 /// around them booked; a later batch sees what an earlier one booked; each keyed batch gets
 /// its own stored response.
-pub async fn a_refusal_in_a_group_does_not_affect_its_neighbours<S: Store + Ledger + AuditLog>(
+pub async fn a_refusal_in_a_group_does_not_affect_its_neighbours<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let a = funded_account(store, 1_000).await?;
@@ -102,9 +101,7 @@ pub async fn a_refusal_in_a_group_does_not_affect_its_neighbours<S: Store + Ledg
 /// Requests sent to one node's queue at the same time are coalesced into one group (they are
 /// booked at one instant, with consecutive events), and the refused one among them fails
 /// alone.
-pub async fn concurrent_requests_are_coalesced_and_answered_one_by_one<
-    S: Store + Ledger + AuditLog,
->(
+pub async fn concurrent_requests_are_coalesced_and_answered_one_by_one<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let a = funded_account(store, 1_000).await?;

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use coffre_app::ports::{
-    AuditLog, IdempotencyClaim, Ledger, LedgerOutcome, StatementFilter, Store, StoredResponse,
+    IdempotencyClaim, Ledger, LedgerOutcome, StatementFilter, Storage, StoredResponse,
 };
 use coffre_domain::ledger::{
     Direction, HoldId, HoldStatus, LedgerAccount, LedgerError, LedgerRequest, TransactionId,
@@ -24,7 +24,7 @@ fn booked(
 
 /// Deposits, withdrawals and transfers move the balances, book balanced postings with running
 /// balances, and read back.
-pub async fn money_moves_and_reads_back<S: Store + Ledger>(store: &S) -> anyhow::Result<()> {
+pub async fn money_moves_and_reads_back<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 10_000).await?;
     let b = funded_account(store, 0).await?;
     let withdrawal = booked(
@@ -100,9 +100,7 @@ pub async fn money_moves_and_reads_back<S: Store + Ledger>(store: &S) -> anyhow:
 }
 
 /// A refused request writes nothing: balances, versions and the event log stay as they were.
-pub async fn a_refused_request_writes_nothing<S: Store + Ledger + AuditLog>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn a_refused_request_writes_nothing<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 1_000).await?;
     let live = store.live_state().await?;
     let outcome = run(
@@ -122,9 +120,7 @@ pub async fn a_refused_request_writes_nothing<S: Store + Ledger + AuditLog>(
 
 /// An all-or-nothing batch with one refusal writes nothing; the same batch not atomic writes
 /// the accepted commands.
-pub async fn atomic_batches_write_all_or_nothing<S: Store + Ledger>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn atomic_batches_write_all_or_nothing<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 1_000).await?;
     let requests = || -> anyhow::Result<Vec<LedgerRequest>> {
         Ok(vec![
@@ -179,9 +175,7 @@ fn claim(key: &str, fingerprint: &str) -> IdempotencyClaim {
 
 /// A replayed key returns the stored response and writes nothing twice; the same key for
 /// another request is refused.
-pub async fn idempotency_keys_replay_and_refuse_reuse<S: Store + Ledger>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn idempotency_keys_replay_and_refuse_reuse<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 0).await?;
     let deposit = || -> anyhow::Result<_> {
         let mut batch = batch(
@@ -239,7 +233,7 @@ async fn place_hold<S: Ledger>(
 
 /// Holds reserve money until captured (in part), released or expired; an expired hold frees
 /// its money without any write.
-pub async fn holds_reserve_until_captured_released_or_expired<S: Store + Ledger>(
+pub async fn holds_reserve_until_captured_released_or_expired<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let a = funded_account(store, 10_000).await?;
@@ -323,7 +317,7 @@ pub async fn holds_reserve_until_captured_released_or_expired<S: Store + Ledger>
 
 /// A reversal books the mirror image and flips the original to `REVERSED`; a second one is
 /// refused.
-pub async fn a_transaction_is_reversed_once<S: Store + Ledger>(store: &S) -> anyhow::Result<()> {
+pub async fn a_transaction_is_reversed_once<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 5_000).await?;
     let b = funded_account(store, 0).await?;
     let original = booked(
@@ -383,9 +377,7 @@ pub async fn a_transaction_is_reversed_once<S: Store + Ledger>(store: &S) -> any
 }
 
 /// An account with a pending hold cannot be closed; once empty, it can.
-pub async fn closing_with_a_pending_hold_is_refused<S: Store + Ledger>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn closing_with_a_pending_hold_is_refused<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 0).await?;
     let b = funded_account(store, 500).await?;
     let hold = place_hold(store, b.id, 100).await?;
@@ -407,9 +399,7 @@ pub async fn closing_with_a_pending_hold_is_refused<S: Store + Ledger>(
 
 /// Statement lines come in booking order, page by the `entry_id` cursor, and filter by type
 /// and time; `balance_before` reads the running balance.
-pub async fn statement_lines_paginate_and_filter<S: Store + Ledger>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn statement_lines_paginate_and_filter<S: Storage>(store: &S) -> anyhow::Result<()> {
     let a = funded_account(store, 1_000).await?;
     let start = fixtures::now();
     for minor in [100, 200, 300] {

@@ -1,7 +1,7 @@
 //! Logins: staff users, sessions and failed-login throttling.
 
 use anyhow::ensure;
-use coffre_app::ports::{PurgeCutoffs, SessionRecord, Store, ThrottleState, UserRecord};
+use coffre_app::ports::{PurgeCutoffs, SessionRecord, Storage, ThrottleState, UserRecord};
 use coffre_domain::{Role, UserId, Username};
 use time::{Duration, OffsetDateTime};
 
@@ -11,14 +11,14 @@ use super::fixtures;
 const SESSION_CAP: u32 = 10;
 
 /// The store answers.
-pub async fn ping_answers<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn ping_answers<S: Storage>(store: &S) -> anyhow::Result<()> {
     store.ping().await?;
     Ok(())
 }
 
 /// A staff user round-trips, found by username and by id; an unknown username or id is
 /// `None`.
-pub async fn a_staff_user_round_trips<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_staff_user_round_trips<S: Storage>(store: &S) -> anyhow::Result<()> {
     let user = fixtures::staff_user("auditor.one", Role::Auditor)?;
     store.insert_user(&user).await?;
     assert_eq!(store.find_user(user.id).await?, Some(user.clone()));
@@ -52,7 +52,7 @@ fn session(user: &UserRecord) -> SessionRecord {
 
 /// A session is found with its user, touched, and deleted; deleting it again, or touching a
 /// deleted one, is not an error.
-pub async fn a_session_is_found_with_its_user_touched_and_deleted<S: Store>(
+pub async fn a_session_is_found_with_its_user_touched_and_deleted<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let customer = fixtures::customer("Session", "Owner")?;
@@ -88,7 +88,7 @@ pub async fn a_session_is_found_with_its_user_touched_and_deleted<S: Store>(
 }
 
 /// A new session that replaces an old one (session id rotation at login) deletes it.
-pub async fn a_new_session_replaces_the_old_one<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_new_session_replaces_the_old_one<S: Storage>(store: &S) -> anyhow::Result<()> {
     let user = fixtures::staff_user("teller.rotation", Role::Teller)?;
     store.insert_user(&user).await?;
     let old = session(&user);
@@ -118,7 +118,9 @@ pub async fn a_new_session_replaces_the_old_one<S: Store>(store: &S) -> anyhow::
 
 /// A session keeps how its user authenticated: a password session replaced, once the second
 /// factor is given, by one whose `amr` says so.
-pub async fn a_session_keeps_how_its_user_authenticated<S: Store>(store: &S) -> anyhow::Result<()> {
+pub async fn a_session_keeps_how_its_user_authenticated<S: Storage>(
+    store: &S,
+) -> anyhow::Result<()> {
     let user = fixtures::staff_user("teller.amr", Role::Teller)?;
     store.insert_user(&user).await?;
     let password = session(&user);
@@ -145,7 +147,7 @@ pub async fn a_session_keeps_how_its_user_authenticated<S: Store>(store: &S) -> 
 
 /// Unknown keys have no state; an update reads the current state, stores the next one, and
 /// returns it; clearing forgets the key and only it.
-pub async fn throttle_state_is_read_modified_and_cleared<S: Store>(
+pub async fn throttle_state_is_read_modified_and_cleared<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let keys = vec![
@@ -204,7 +206,7 @@ pub async fn throttle_state_is_read_modified_and_cleared<S: Store>(
 
 /// A purge deletes sessions past their absolute expiry or idle too long, and throttle states
 /// whose window is over and that lock nothing out; live ones stay.
-pub async fn ended_sessions_and_stale_throttles_are_purged<S: Store>(
+pub async fn ended_sessions_and_stale_throttles_are_purged<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let user = fixtures::staff_user("teller.purge", Role::Teller)?;

@@ -1,4 +1,4 @@
-//! The repository contract: what every [`Store`](coffre_app::ports::Store) must do, written
+//! The repository contract: what every [`Storage`](coffre_app::ports::Storage) must do, written
 //! once as generic async functions.
 //!
 //! Each function takes a fresh, migrated store and returns an error (or fails an assertion)

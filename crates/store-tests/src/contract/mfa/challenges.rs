@@ -1,7 +1,7 @@
 //! Login challenges: logins whose password was right, waiting for their second factor.
 
 use anyhow::ensure;
-use coffre_app::ports::{MfaChallengeRecord, MfaStore, PurgeCutoffs, Store};
+use coffre_app::ports::{MfaChallengeRecord, PurgeCutoffs, Storage};
 use coffre_domain::UserId;
 use time::{Duration, OffsetDateTime};
 
@@ -19,7 +19,7 @@ fn challenge(user_id: UserId, expires_at: OffsetDateTime) -> MfaChallengeRecord 
 
 /// A challenge is found by its token's hash, its expiry kept to the microsecond, and is
 /// deleted exactly once: only one request can complete it.
-pub async fn an_mfa_challenge_is_found_and_deleted_once<S: Store + MfaStore>(
+pub async fn an_mfa_challenge_is_found_and_deleted_once<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let user = staff_user(store).await?;
@@ -61,7 +61,7 @@ pub async fn an_mfa_challenge_is_found_and_deleted_once<S: Store + MfaStore>(
 
 /// A purge deletes the challenges that expired at or before now, counts them, and keeps the
 /// live ones.
-pub async fn expired_mfa_challenges_are_purged_and_live_ones_kept<S: Store + MfaStore>(
+pub async fn expired_mfa_challenges_are_purged_and_live_ones_kept<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let user = staff_user(store).await?;

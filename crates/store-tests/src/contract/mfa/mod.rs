@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::ensure;
-use coffre_app::ports::{MfaStore, Store, StoreError, TotpRecord, UserRecord};
+use coffre_app::ports::{MfaStore, Storage, StoreError, TotpRecord, UserRecord};
 use coffre_domain::{Role, UserId};
 use time::Duration;
 use uuid::Uuid;
@@ -24,7 +24,7 @@ fn unique_hash() -> String {
 }
 
 /// Inserts a staff user with a unique username.
-async fn staff_user<S: Store>(store: &S) -> anyhow::Result<UserRecord> {
+async fn staff_user<S: Storage>(store: &S) -> anyhow::Result<UserRecord> {
     let username = format!("mfa.user.{}", fixtures::unique_number());
     let user = fixtures::staff_user(&username, Role::Teller)?;
     store.insert_user(&user).await?;
@@ -68,7 +68,7 @@ async fn enrol<S: MfaStore>(store: &S, user_id: UserId) -> anyhow::Result<TotpRe
 
 /// An enrolment is created, read back exactly as written, changed and deleted, each by an
 /// update under lock that sees what the previous one stored.
-pub async fn a_totp_enrolment_is_created_changed_and_deleted<S: Store + MfaStore>(
+pub async fn a_totp_enrolment_is_created_changed_and_deleted<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let user = staff_user(store).await?;
@@ -146,9 +146,7 @@ pub async fn a_totp_enrolment_is_created_changed_and_deleted<S: Store + MfaStore
 
 /// An error from the closure is returned as it is and writes nothing, whether the user is
 /// enrolled or not.
-pub async fn a_refused_totp_update_changes_nothing<S: Store + MfaStore>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn a_refused_totp_update_changes_nothing<S: Storage>(store: &S) -> anyhow::Result<()> {
     let user = staff_user(store).await?;
     let stored = enrol(store, user.id).await?;
     let newcomer = staff_user(store).await?;
@@ -170,7 +168,7 @@ pub async fn a_refused_totp_update_changes_nothing<S: Store + MfaStore>(
 
 /// Updating the enrolment of a user who does not exist is `NotFound`, before the closure is
 /// even called.
-pub async fn a_totp_update_for_an_unknown_user_is_not_found<S: Store + MfaStore>(
+pub async fn a_totp_update_for_an_unknown_user_is_not_found<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let unknown = UserId(Uuid::now_v7());
@@ -197,7 +195,7 @@ pub async fn a_totp_update_for_an_unknown_user_is_not_found<S: Store + MfaStore>
 
 /// A closure that returns another user's enrolment is a bug the store refuses: nothing is
 /// written for either user.
-pub async fn a_totp_update_returning_another_user_s_enrolment_is_refused<S: Store + MfaStore>(
+pub async fn a_totp_update_returning_another_user_s_enrolment_is_refused<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let user = staff_user(store).await?;

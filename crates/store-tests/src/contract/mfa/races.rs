@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, ensure};
-use coffre_app::ports::{MfaStore, Store, TotpRecord};
+use coffre_app::ports::{MfaStore, Storage, TotpRecord};
 use coffre_domain::UserId;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
@@ -63,7 +63,7 @@ where
 
 /// Eight logins present the same code at once: each accepts it only if no code of its step
 /// was used yet, and marks the step used. Exactly one succeeds; the others see its step.
-pub async fn concurrent_uses_of_one_totp_code_accept_it_once<S: Store + MfaStore>(
+pub async fn concurrent_uses_of_one_totp_code_accept_it_once<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let user = staff_user(store).await?;
@@ -100,9 +100,7 @@ pub async fn concurrent_uses_of_one_totp_code_accept_it_once<S: Store + MfaStore
 
 /// Eight first enrolments of one user race: each writes only if there is no enrolment yet.
 /// There is no enrolment row to lock, so the store must lock the user: exactly one writes.
-pub async fn concurrent_first_enrolments_store_one<S: Store + MfaStore>(
-    store: &S,
-) -> anyhow::Result<()> {
+pub async fn concurrent_first_enrolments_store_one<S: Storage>(store: &S) -> anyhow::Result<()> {
     for _ in 0..ROUNDS {
         let user = staff_user(store).await?;
         let (accepted, refused) = race(store, user.id, || {

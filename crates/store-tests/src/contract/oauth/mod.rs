@@ -5,7 +5,7 @@ mod refresh;
 
 use anyhow::ensure;
 use coffre_app::ports::{
-    AuthorizationCodeRecord, ClientRecord, ConflictKind, OAuthStore, PurgeCutoffs, Store,
+    AuthorizationCodeRecord, ClientRecord, ConflictKind, OAuthStore, PurgeCutoffs, Storage,
     StoreError, UserRecord,
 };
 use coffre_domain::oauth::{ClientId, ClientType, GrantType, OAuthClient, Scopes};
@@ -57,9 +57,7 @@ fn client(
 }
 
 /// A public client and a staff user to issue codes and tokens for.
-async fn client_and_user<S: Store + OAuthStore>(
-    store: &S,
-) -> anyhow::Result<(ClientRecord, UserRecord)> {
+async fn client_and_user<S: Storage>(store: &S) -> anyhow::Result<(ClientRecord, UserRecord)> {
     let client = client(ClientType::Public, false, None)?;
     store.insert_client(&client, None).await?;
     let user = staff_user(store).await?;
@@ -67,7 +65,7 @@ async fn client_and_user<S: Store + OAuthStore>(
 }
 
 /// Inserts a staff user with a unique username.
-async fn staff_user<S: Store>(store: &S) -> anyhow::Result<UserRecord> {
+async fn staff_user<S: Storage>(store: &S) -> anyhow::Result<UserRecord> {
     let username = format!("teller.{}", fixtures::unique_number());
     let user = fixtures::staff_user(&username, Role::Teller)?;
     store.insert_user(&user).await?;
@@ -97,7 +95,7 @@ fn code(
 
 /// A confidential client and its service user are stored together and read back whole,
 /// secret hash included; a public one has no secret; an unknown id is `None`.
-pub async fn oauth_clients_round_trip_with_their_service_user<S: Store + OAuthStore>(
+pub async fn oauth_clients_round_trip_with_their_service_user<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let service_user = fixtures::staff_user("svc.reporting", Role::Auditor)?;
@@ -126,7 +124,7 @@ pub async fn oauth_clients_round_trip_with_their_service_user<S: Store + OAuthSt
 
 /// A client whose service user cannot be inserted (its username is taken) is not stored
 /// either: both, or neither.
-pub async fn a_client_whose_service_user_is_refused_is_not_stored<S: Store + OAuthStore>(
+pub async fn a_client_whose_service_user_is_refused_is_not_stored<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let existing = staff_user(store).await?;
@@ -146,9 +144,7 @@ pub async fn a_client_whose_service_user_is_refused_is_not_stored<S: Store + OAu
 
 /// A code is taken whole exactly once; a second redemption, or a redemption after its expiry,
 /// gets nothing.
-pub async fn an_authorization_code_is_taken_once_and_never_after_it_expires<
-    S: Store + OAuthStore,
->(
+pub async fn an_authorization_code_is_taken_once_and_never_after_it_expires<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let (client, user) = client_and_user(store).await?;
@@ -215,7 +211,7 @@ pub async fn access_token_revocation_is_idempotent<S: OAuthStore>(store: &S) -> 
 
 /// A purge deletes the codes, refresh tokens and revocations that have expired, and keeps the
 /// live ones, used refresh tokens included (their replay must still be caught).
-pub async fn expired_oauth_grants_are_purged_and_live_ones_kept<S: Store + OAuthStore>(
+pub async fn expired_oauth_grants_are_purged_and_live_ones_kept<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let (client, user) = client_and_user(store).await?;

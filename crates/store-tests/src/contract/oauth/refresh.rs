@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, ensure};
-use coffre_app::ports::{OAuthStore, RefreshTokenRecord, Rotation, Store};
+use coffre_app::ports::{OAuthStore, RefreshTokenRecord, Rotation, Storage};
 use coffre_domain::UserId;
 use coffre_domain::oauth::ClientId;
 use time::{Duration, OffsetDateTime};
@@ -62,7 +62,7 @@ pub(super) async fn token_state<S: OAuthStore>(
 
 /// A live token rotates into the next one, which is live. Presenting the used token again is
 /// a replay: the whole family is revoked, so the next token, live a moment ago, is refused too.
-pub async fn a_refresh_token_rotates_and_its_replay_revokes_the_family<S: Store + OAuthStore>(
+pub async fn a_refresh_token_rotates_and_its_replay_revokes_the_family<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let (client, user) = client_and_user(store).await?;
@@ -110,7 +110,7 @@ pub async fn a_refresh_token_rotates_and_its_replay_revokes_the_family<S: Store 
 
 /// An unknown token, an expired one and one of a revoked family are refused, and presenting
 /// them changes nothing; revoking a family twice is fine.
-pub async fn unknown_expired_and_revoked_refresh_tokens_are_invalid<S: Store + OAuthStore>(
+pub async fn unknown_expired_and_revoked_refresh_tokens_are_invalid<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let (client, user) = client_and_user(store).await?;
@@ -159,7 +159,7 @@ pub async fn unknown_expired_and_revoked_refresh_tokens_are_invalid<S: Store + O
 
 /// Concurrent presentations of one live token rotate it exactly once: every other one is a
 /// replay (or comes after the family was revoked), and the family ends revoked.
-pub async fn concurrent_rotations_of_one_refresh_token_rotate_it_once<S: Store + OAuthStore>(
+pub async fn concurrent_rotations_of_one_refresh_token_rotate_it_once<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let (client, user) = client_and_user(store).await?;
@@ -201,7 +201,7 @@ pub async fn concurrent_rotations_of_one_refresh_token_rotate_it_once<S: Store +
 
 /// Revoking a user's families kills every token of theirs, in every family, and no one
 /// else's.
-pub async fn revoking_a_user_s_refresh_families_spares_other_users<S: Store + OAuthStore>(
+pub async fn revoking_a_user_s_refresh_families_spares_other_users<S: Storage>(
     store: &S,
 ) -> anyhow::Result<()> {
     let (client, user) = client_and_user(store).await?;

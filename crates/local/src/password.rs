@@ -14,13 +14,10 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::OsRng;
 use tokio::sync::Semaphore;
 
-use crate::ports::{HasherBusy, PasswordHasher};
+use coffre_app::ports::{BoxFuture, HasherBusy, PasswordHasher};
 
 /// How long a request waits for a free hashing slot before it is refused.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Verified against when the username is unknown (never a real password: see `Service`).
-pub(crate) const DUMMY_PASSWORD: &str = "coffre-dummy-password-for-constant-time-login";
 
 /// argon2id with OWASP parameters, at most one hash per CPU at a time.
 #[derive(Debug, Clone)]
@@ -74,22 +71,25 @@ fn argon2() -> Result<Argon2<'static>, anyhow::Error> {
 }
 
 impl PasswordHasher for Argon2Hasher {
-    async fn hash(&self, password: &str) -> Result<String, anyhow::Error> {
+    fn hash<'a>(&'a self, password: &'a str) -> BoxFuture<'a, Result<String, anyhow::Error>> {
         let password = password.to_owned();
-        self.run(move || {
+        Box::pin(self.run(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon2()?
                 .hash_password(password.as_bytes(), &salt)
                 .map(|hash| hash.to_string())
                 .map_err(|e| anyhow::anyhow!("failed to hash password: {e}"))
-        })
-        .await
+        }))
     }
 
-    async fn verify(&self, password: &str, hash: &str) -> Result<bool, anyhow::Error> {
+    fn verify<'a>(
+        &'a self,
+        password: &'a str,
+        hash: &'a str,
+    ) -> BoxFuture<'a, Result<bool, anyhow::Error>> {
         let password = password.to_owned();
         let hash = hash.to_owned();
-        self.run(move || {
+        Box::pin(self.run(move || {
             let parsed = PasswordHash::new(&hash)
                 .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
             // The parameters come from the stored hash, so hashes made with older parameters
@@ -97,8 +97,7 @@ impl PasswordHasher for Argon2Hasher {
             Ok(Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok())
-        })
-        .await
+        }))
     }
 }
 
