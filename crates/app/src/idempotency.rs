@@ -1,15 +1,13 @@
-//! `Idempotency-Key` handling: the key's syntax, the request fingerprint, the in-process
-//! in-flight set, and the claim the transaction engine records the response under.
+//! `Idempotency-Key` handling: the key's syntax, the request fingerprint, entering the
+//! in-process in-flight set ([`crate::in_flight`]), and the claim the transaction engine records the response under.
 //!
 //! Two requests with one key on one node: the second finds the key in the in-flight set and is
 //! refused at once (409). On two nodes: both reach the database, and its unique key lets one
 //! commit; the other gets `StoreError::Conflict(IdempotencyKey)`, also a 409.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use sha2::{Digest, Sha256};
 
+use crate::in_flight::InFlightGuard;
 use crate::ports::{Clock, IdempotencyClaim, Respond, Storage};
 use crate::{AppError, Principal, Service};
 
@@ -79,41 +77,6 @@ pub fn fingerprint(method: &str, path: &str, canonical_body: &str) -> String {
         .collect()
 }
 
-/// The `(scope, key)` pairs whose first request is still running on this node.
-#[derive(Debug, Clone, Default)]
-pub struct InFlight(Arc<Mutex<HashSet<(String, String)>>>);
-
-impl InFlight {
-    /// Marks `(scope, key)` as running, or refuses with 409 when it already is. The mark goes
-    /// when the guard is dropped, however the request ends.
-    pub fn enter(&self, scope: &str, key: &str) -> Result<InFlightGuard, AppError> {
-        let entry = (scope.to_owned(), key.to_owned());
-        // A poisoned set is still a valid set: a panic elsewhere cannot leave it half-changed.
-        let mut set = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if !set.insert(entry.clone()) {
-            return Err(AppError::IdempotencyKeyInFlight);
-        }
-        Ok(InFlightGuard {
-            set: self.clone(),
-            entry,
-        })
-    }
-}
-
-/// Removes its key from the in-flight set when dropped.
-#[derive(Debug)]
-pub struct InFlightGuard {
-    set: InFlight,
-    entry: (String, String),
-}
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        let mut set = self.set.0.lock().unwrap_or_else(PoisonError::into_inner);
-        set.remove(&self.entry);
-    }
-}
-
 /// The scope keys are unique in: one per user, so clients never collide.
 pub fn scope_of(caller: &Principal) -> String {
     format!("user:{}", caller.user_id.0)
@@ -161,20 +124,6 @@ mod tests {
         assert!(IdempotencyKey::parse(&"k".repeat(256)).is_err());
         assert!(IdempotencyKey::parse("tab\there").is_err());
         assert!(IdempotencyKey::parse("clé").is_err());
-    }
-
-    #[test]
-    fn a_key_is_in_flight_until_its_guard_drops() -> Result<(), AppError> {
-        let set = InFlight::default();
-        let guard = set.enter("user:1", "k")?;
-        assert!(matches!(
-            set.enter("user:1", "k"),
-            Err(AppError::IdempotencyKeyInFlight)
-        ));
-        assert!(set.enter("user:2", "k").is_ok(), "scopes are separate");
-        drop(guard);
-        assert!(set.enter("user:1", "k").is_ok());
-        Ok(())
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod group_commit;
 pub mod holds;
 pub mod idempotency;
+mod in_flight;
 pub mod ledger;
 pub mod oauth;
 pub mod outage;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::AppError;
 use crate::auth::StepUpPolicy;
 use crate::group_commit::{GroupCommit, GroupCommitConfig};
-use crate::idempotency::InFlight;
+use crate::in_flight::InFlight;
 use crate::oauth::OAuthPolicy;
 use crate::ports::{
     Clock, LedgerBatch, LedgerOutcome, MakeCacheEntries, PasswordHasher, RevocationList,

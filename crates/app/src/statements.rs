@@ -4,7 +4,7 @@
 use coffre_domain::{Account, AccountId};
 use time::{Date, Month, OffsetDateTime, Time};
 
-use crate::ports::{Clock, StatementFilter, StatementLine, Storage};
+use crate::ports::{Clock, LinesPage, StatementFilter, StatementLine, Storage};
 use crate::{AppError, Principal, Service};
 
 /// The largest page of statement lines.
@@ -15,15 +15,6 @@ pub const DEFAULT_LINES_LIMIT: u32 = 20;
 
 /// How many lines the monthly statement reads per query.
 const STATEMENT_CHUNK: u32 = 500;
-
-/// One page of statement lines.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LinesPage {
-    /// The lines, in booking order.
-    pub items: Vec<StatementLine>,
-    /// The cursor of the next page (the last line's `entry_id`), when there is one.
-    pub next_cursor: Option<i64>,
-}
 
 /// A calendar month (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

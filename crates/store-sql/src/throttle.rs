@@ -50,4 +50,25 @@ mod tests {
             Err(StoreError::Unknown(_))
         ));
     }
+
+    fn throttle_row(key: &str, failures: i64) -> ThrottleRow {
+        ThrottleRow {
+            key: key.to_owned(),
+            failures,
+            window_started_at: time::macros::datetime!(2025-03-01 09:00 UTC),
+            locked_until: None,
+        }
+    }
+
+    #[test]
+    fn throttle_states_come_back_in_the_order_of_the_keys() -> Result<(), StoreError> {
+        let keys = ["b", "missing", "a"].map(String::from);
+        let rows = vec![throttle_row("a", 1), throttle_row("b", 2)];
+        let failures: Vec<Option<u32>> = states_in_key_order(&keys, rows)?
+            .into_iter()
+            .map(|state| state.map(|state| state.failures))
+            .collect();
+        assert_eq!(failures, [Some(2), None, Some(1)]);
+        Ok(())
+    }
 }

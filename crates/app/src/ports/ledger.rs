@@ -125,6 +125,15 @@ pub struct StatementLine {
     pub booked_at: OffsetDateTime,
 }
 
+/// One page of statement lines.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LinesPage {
+    /// The lines, in booking order.
+    pub items: Vec<StatementLine>,
+    /// The cursor of the next page (the last line's `entry_id`), when there is one.
+    pub next_cursor: Option<i64>,
+}
+
 /// The aggregates of an account's lines booked in a period, read in one query (one snapshot).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatementTotals {

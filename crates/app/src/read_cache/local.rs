@@ -10,7 +10,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::CacheConfig;
+use super::config::CacheConfig;
 use crate::ports::{CacheEntries, MakeCacheEntries};
 
 /// Keys are spread over this many generation counters: a write makes only the fills of keys
@@ -65,7 +65,7 @@ where
 
     fn get(&self, key: &K) -> Option<V> {
         let found = self.entries.get(key);
-        super::count(self.name, if found.is_some() { "hit" } else { "miss" });
+        super::counting::count(self.name, if found.is_some() { "hit" } else { "miss" });
         found
     }
 

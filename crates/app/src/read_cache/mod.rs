@@ -16,46 +16,24 @@
 //! In process, another node's write is not seen here until the entry's time to live runs out;
 //! in Redis, every node sees it at once (ADR 0015).
 
+mod config;
+mod counting;
 mod local;
 mod shared;
 
 use std::fmt::Display;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::time::Duration;
 
 use coffre_domain::ledger::{Applied, LedgerAccount};
 use coffre_domain::{Account, AccountId, Customer, CustomerId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ports::{LedgerOutcome, MakeCacheEntries, SharedCache, StoreError};
-use crate::statements::LinesPage;
+use crate::ports::{LedgerOutcome, LinesPage, MakeCacheEntries, SharedCache, StoreError};
+pub use config::CacheConfig;
 use local::Slot;
 use shared::SharedTier;
-
-/// How the read cache behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheConfig {
-    /// Off: every read goes to the database.
-    pub enabled: bool,
-    /// How long an entry lives: in process, the most another node's write stays unseen here.
-    pub ttl: Duration,
-    /// The most entries each kind (accounts, customers, pages) keeps.
-    pub capacity: u64,
-}
-
-impl Default for CacheConfig {
-    /// Two seconds bounds what a client of one node may miss of another node's write, and
-    /// still serves a polling client (a balance refreshed every second) from memory.
-    fn default() -> Self {
-        CacheConfig {
-            enabled: true,
-            ttl: Duration::from_secs(2),
-            capacity: 100_000,
-        }
-    }
-}
 
 /// Every key of the shared tier names the version of the values' serialised form: a build
 /// that changes a cached type's fields bumps it, so that two builds sharing one Redis during a
@@ -150,12 +128,6 @@ impl std::fmt::Debug for ReadCache {
             .field("config", &self.config)
             .finish()
     }
-}
-
-/// Counts one read of a `kind`: `hit`, `miss`, or `bypass` (the shared tier was left alone).
-fn count(kind: &'static str, result: &'static str) {
-    metrics::counter!("coffre_cache_requests_total", "cache" => kind, "result" => result)
-        .increment(1);
 }
 
 impl ReadCache {

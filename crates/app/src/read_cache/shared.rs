@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::count;
+use super::counting::count;
 use crate::outage::Outage;
 use crate::ports::{Fill, Lookup, SharedCache};
 

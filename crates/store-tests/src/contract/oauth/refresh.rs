@@ -11,7 +11,7 @@ use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use super::{client_and_user, staff_user, unique_hash};
+use super::records::{client_and_user, staff_user, unique_hash};
 use crate::contract::fixtures;
 
 /// How many presentations of one refresh token race against each other.
