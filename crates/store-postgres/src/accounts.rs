@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::PostgresStore;
 use crate::error::StoreContext;
-use crate::{customers, events};
+use crate::{customer_row, events};
 
 /// The `accounts` columns an [`AccountRow`] reads, as a literal for `concat!`.
 macro_rules! account_columns {
@@ -120,7 +120,7 @@ where
         .begin()
         .await
         .store_context("failed to begin account insert")?;
-    let customer = customers::lock(&mut tx, customer_id, false).await?;
+    let customer = customer_row::lock(&mut tx, customer_id, false).await?;
     let account = account_to_insert(build(&customer)?, customer_id)?;
     sqlx::query(
         "INSERT INTO accounts (id, customer_id, iban, bic, type, status, currency, nickname, status_reason, \

@@ -1,5 +1,5 @@
-//! The column lists the ledger's rows read, as literals for `concat!` (declared before the
-//! modules that use them, which is what makes them visible there).
+//! The column lists the rows read, as literals for `concat!` (declared before the modules that
+//! use them, which is what makes them visible there).
 
 /// The `transactions` columns a `TransactionRow` reads.
 macro_rules! transaction_columns {
@@ -35,5 +35,14 @@ macro_rules! internal_account_columns {
 macro_rules! event_columns {
     () => {
         "sequence, stream_id, stream_version, event_type, payload, actor, occurred_at, prev_hash, hash"
+    };
+}
+
+/// The `customers` columns a `CustomerRow` reads, as a literal for `concat!`.
+macro_rules! customer_columns {
+    () => {
+        "id, first_name, last_name, email, birth_date, address_line1, address_line2, \
+         address_postal_code, address_city, address_country, kyc_status, kyc_reason, version, \
+         created_at, updated_at"
     };
 }

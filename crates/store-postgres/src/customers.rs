@@ -12,16 +12,7 @@ use time::OffsetDateTime;
 
 use crate::PostgresStore;
 use crate::error::StoreContext;
-use crate::{accounts, events, sessions};
-
-/// The `customers` columns a [`CustomerRow`] reads, as a literal for `concat!`.
-macro_rules! customer_columns {
-    () => {
-        "id, first_name, last_name, email, birth_date, address_line1, address_line2, \
-         address_postal_code, address_city, address_country, kyc_status, kyc_reason, version, \
-         created_at, updated_at"
-    };
-}
+use crate::{accounts, customer_row, events, sessions};
 
 /// Inserts a customer and their login, and records the registration, in one transaction: all
 /// exist, or none.
@@ -80,34 +71,6 @@ pub(crate) async fn get(pool: &PgPool, id: CustomerId) -> Result<Customer, Store
     .fetch_optional(pool)
     .await
     .store_context("failed to read customer")?;
-    row.ok_or(StoreError::NotFound)?.try_into()
-}
-
-/// Reads and locks a customer inside a transaction: `FOR UPDATE` to change it, `FOR SHARE`
-/// to keep it from changing (a KYC decision) while something is added to it.
-pub(crate) async fn lock(
-    conn: &mut PgConnection,
-    id: CustomerId,
-    exclusive: bool,
-) -> Result<Customer, StoreError> {
-    let query = if exclusive {
-        concat!(
-            "SELECT ",
-            customer_columns!(),
-            " FROM customers WHERE id = $1 FOR UPDATE"
-        )
-    } else {
-        concat!(
-            "SELECT ",
-            customer_columns!(),
-            " FROM customers WHERE id = $1 FOR SHARE"
-        )
-    };
-    let row: Option<CustomerRow> = sqlx::query_as(query)
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await
-        .store_context("failed to lock customer")?;
     row.ok_or(StoreError::NotFound)?.try_into()
 }
 
@@ -192,7 +155,7 @@ where
         .begin()
         .await
         .store_context("failed to begin customer update")?;
-    let before = lock(&mut tx, id, true).await?;
+    let before = customer_row::lock(&mut tx, id, true).await?;
     let accounts_before = accounts::lock_of_customer(&mut tx, id).await?;
     let mut after = before.clone();
     let mut accounts_after = accounts_before.clone();

@@ -11,6 +11,7 @@ mod columns;
 
 mod accounts;
 mod audit;
+mod customer_row;
 mod customers;
 mod error;
 mod events;

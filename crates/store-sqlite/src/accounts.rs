@@ -15,7 +15,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 use crate::SqliteStore;
-use crate::customers;
+use crate::customer_row;
 use crate::error::StoreContext;
 use crate::events::append_events;
 use crate::instants::{instant_text, optional_instant_text};
@@ -111,7 +111,7 @@ where
         .begin_with("BEGIN IMMEDIATE")
         .await
         .store_context("failed to begin account insert")?;
-    let customer = customers::fetch(&mut tx, customer_id).await?;
+    let customer = customer_row::fetch(&mut tx, customer_id).await?;
     let account = account_to_insert(build(&customer)?, customer_id)?;
     sqlx::query(
         "INSERT INTO accounts (id, customer_id, iban, bic, type, status, currency, nickname, status_reason, \

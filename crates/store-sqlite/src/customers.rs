@@ -13,16 +13,7 @@ use crate::SqliteStore;
 use crate::error::StoreContext;
 use crate::events::append_events;
 use crate::instants::instant_text;
-use crate::{accounts, sessions};
-
-/// The `customers` columns a [`CustomerRow`] reads, as a literal for `concat!`.
-macro_rules! customer_columns {
-    () => {
-        "id, first_name, last_name, email, birth_date, address_line1, address_line2, \
-         address_postal_code, address_city, address_country, kyc_status, kyc_reason, version, \
-         created_at, updated_at"
-    };
-}
+use crate::{accounts, customer_row, sessions};
 
 /// Inserts a customer and their login in one transaction: both exist, or neither.
 pub(crate) async fn insert(
@@ -74,30 +65,13 @@ pub(crate) async fn insert(
         .store_context("failed to commit customer insert")
 }
 
-/// Reads a customer on any connection (the pool, or a transaction).
-pub(crate) async fn fetch(
-    conn: &mut SqliteConnection,
-    id: CustomerId,
-) -> Result<Customer, StoreError> {
-    let row: Option<CustomerRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        customer_columns!(),
-        " FROM customers WHERE id = ?"
-    ))
-    .bind(id.0)
-    .fetch_optional(conn)
-    .await
-    .store_context("failed to read customer")?;
-    row.ok_or(StoreError::NotFound)?.try_into()
-}
-
 /// Reads a customer.
 pub(crate) async fn get(read: &SqlitePool, id: CustomerId) -> Result<Customer, StoreError> {
     let mut conn = read
         .acquire()
         .await
         .store_context("failed to acquire a connection")?;
-    fetch(&mut conn, id).await
+    customer_row::fetch(&mut conn, id).await
 }
 
 /// Appends the filter's `WHERE` clause.
@@ -177,7 +151,7 @@ where
         .begin_with("BEGIN IMMEDIATE")
         .await
         .store_context("failed to begin customer update")?;
-    let before = fetch(&mut tx, id).await?;
+    let before = customer_row::fetch(&mut tx, id).await?;
     let accounts_before = accounts::fetch_of_customer(&mut tx, id).await?;
     let mut after = before.clone();
     let mut accounts_after = accounts_before.clone();

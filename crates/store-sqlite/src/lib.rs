@@ -7,8 +7,12 @@
 //! writes. The single writer is also what makes *update under lock* correct here: the rows a
 //! closure sees cannot change before its transaction commits.
 
+#[macro_use]
+mod columns;
+
 mod accounts;
 mod audit;
+mod customer_row;
 mod customers;
 mod error;
 mod events;
