@@ -13,7 +13,7 @@ use coffre_store_sql::writes::{
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::PostgresStore;
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 use crate::{customer_row, events};
 
@@ -333,7 +333,7 @@ pub(crate) async fn write_update(
     check_updated_under_lock(updated.rows_affected(), "account", after.id)
 }
 
-impl AccountStore for PostgresStore {
+impl AccountStore for PostgresEngine {
     async fn insert_account<E, F>(
         &self,
         customer_id: CustomerId,

@@ -14,7 +14,7 @@ use coffre_store_sql::rows::convert_all;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::PostgresStore;
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 
 /// Events after the `after` sequence, in sequence order, filtered.
@@ -160,7 +160,7 @@ pub(crate) async fn chain_head(pool: &PgPool) -> Result<ChainHead, StoreError> {
     ChainHead::try_from(row)
 }
 
-impl AuditLog for PostgresStore {
+impl AuditLog for PostgresEngine {
     async fn events(
         &self,
         filter: &EventFilter,

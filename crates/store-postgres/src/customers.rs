@@ -10,7 +10,7 @@ use coffre_store_sql::writes::{check_updated_under_lock, customer_to_update, nor
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
-use crate::PostgresStore;
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 use crate::{accounts, customer_row, events, sessions};
 
@@ -217,7 +217,7 @@ async fn write_back(
     Ok(after)
 }
 
-impl CustomerStore for PostgresStore {
+impl CustomerStore for PostgresEngine {
     async fn insert_customer(
         &self,
         customer: &Customer,

@@ -5,9 +5,9 @@ use coffre_app::ports::{Housekeeping, PurgeCutoffs, StoreError};
 use coffre_store_sql::writes::stored_instant;
 
 use crate::error::StoreContext;
-use crate::{PostgresStore, mfa, oauth};
+use crate::{PostgresEngine, mfa, oauth};
 
-impl Housekeeping for PostgresStore {
+impl Housekeeping for PostgresEngine {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

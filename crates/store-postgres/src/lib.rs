@@ -25,9 +25,15 @@ mod throttle;
 use std::time::Duration;
 
 use anyhow::Context;
+use coffre_app::ports::StoreError;
 use coffre_domain::ledger::InternalAccount;
-use sqlx::PgPool;
+use coffre_store_sql::engine::Engine;
+use coffre_store_sql::store::SqlStore;
+use coffre_store_sql::writes::stored_instant;
+use error::StoreContext;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
 
 /// Connections per node: enough for two cores' worth of concurrent requests while leaving the
 /// server's `max_connections` to the other nodes.
@@ -35,17 +41,22 @@ const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a pooled connection before the database counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The PostgreSQL implementation of every storage port ([`Storage`](coffre_app::ports::Storage)):
-/// each port is implemented in the module of its aggregate (`customers`, `accounts`,
-/// `sessions`, `throttle`, `housekeeping`, `ledger`, `audit`, `oauth`, `mfa`).
+/// The PostgreSQL implementation of every storage port ([`Storage`](coffre_app::ports::Storage)).
+pub type PostgresStore = SqlStore<PostgresEngine>;
+
+/// PostgreSQL as the shared storage code needs it: one pool, shared by any number of nodes.
 #[derive(Debug, Clone)]
-pub struct PostgresStore {
+pub struct PostgresEngine {
     pool: PgPool,
 }
 
-impl PostgresStore {
+impl Engine for PostgresEngine {
+    type Db = Postgres;
+    type Conn<'c> = &'c mut PgConnection;
+    type Instant = OffsetDateTime;
+
     /// Connects to the database named by a `postgres://` URL.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    async fn connect(url: &str) -> anyhow::Result<Self> {
         // The URL may hold a password: it is never put into an error message.
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
@@ -53,35 +64,64 @@ impl PostgresStore {
             .connect(url)
             .await
             .context("failed to connect to PostgreSQL")?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresEngine { pool })
     }
 
     /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet,
     /// then makes sure every internal account exists. Concurrent callers (several nodes
     /// starting at once) are serialized by sqlx's advisory lock, and the seeding is idempotent.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
+    async fn migrate(&self) -> anyhow::Result<()> {
         sqlx::migrate!("./migrations")
             .run(&self.pool)
             .await
             .context("failed to apply the PostgreSQL migrations")?;
-        self.seed_internal_accounts().await
+        seed_internal_accounts(&self.pool).await
     }
 
-    /// Inserts the internal accounts that do not exist yet, at a zero balance: the list is the
-    /// domain's, so a new currency or kind appears at the next start.
-    async fn seed_internal_accounts(&self) -> anyhow::Result<()> {
-        for account in InternalAccount::all() {
-            sqlx::query(
-                "INSERT INTO internal_accounts (id, kind, currency, balance_minor) \
-                 VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
-            )
-            .bind(account.id())
-            .bind(account.kind.as_str())
-            .bind(account.currency.code())
-            .execute(&self.pool)
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool
+            .begin()
             .await
-            .with_context(|| format!("failed to seed the internal account {account}"))?;
-        }
-        Ok(())
+            .store_context("failed to begin a transaction")
     }
+
+    /// `REPEATABLE READ`: every statement of the transaction reads the snapshot its first
+    /// statement saw.
+    async fn begin_snapshot(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .store_context("failed to begin a snapshot")
+    }
+
+    fn conn<'c>(tx: &'c mut Transaction<'static, Postgres>) -> &'c mut PgConnection {
+        tx
+    }
+
+    /// `timestamptz` keeps microseconds: the instant is cut to them, as it will read back.
+    fn instant(at: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
+        Ok(stored_instant(at))
+    }
+
+    fn classify(error: sqlx::Error, action: &'static str) -> StoreError {
+        error::classify(error, action)
+    }
+}
+
+/// Inserts the internal accounts that do not exist yet, at a zero balance: the list is the
+/// domain's, so a new currency or kind appears at the next start.
+async fn seed_internal_accounts(pool: &PgPool) -> anyhow::Result<()> {
+    for account in InternalAccount::all() {
+        sqlx::query(
+            "INSERT INTO internal_accounts (id, kind, currency, balance_minor) \
+                 VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
+        )
+        .bind(account.id())
+        .bind(account.kind.as_str())
+        .bind(account.currency.code())
+        .execute(pool)
+        .await
+        .with_context(|| format!("failed to seed the internal account {account}"))?;
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use crate::PostgresStore;
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 
 /// The `user_totp` columns a [`TotpRow`] reads, as a literal for `concat!`.
@@ -168,7 +168,7 @@ pub(crate) async fn purge_expired(
     Ok(challenges.rows_affected())
 }
 
-impl MfaStore for PostgresStore {
+impl MfaStore for PostgresEngine {
     async fn find_totp(&self, user_id: UserId) -> Result<Option<TotpRecord>, StoreError> {
         find_totp(&self.pool, user_id).await
     }

@@ -7,7 +7,7 @@ use coffre_store_sql::writes::stored_instant;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use crate::PostgresStore;
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 
 /// Inserts a user on any connection (alone, or with their customer).
@@ -169,7 +169,7 @@ pub(crate) async fn delete(pool: &PgPool, token_hash: &str) -> Result<(), StoreE
     Ok(())
 }
 
-impl UserStore for PostgresStore {
+impl UserStore for PostgresEngine {
     async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         insert_user(&self.pool, user).await
     }
@@ -186,7 +186,7 @@ impl UserStore for PostgresStore {
     }
 }
 
-impl SessionStore for PostgresStore {
+impl SessionStore for PostgresEngine {
     async fn insert_session(
         &self,
         session: &SessionRecord,

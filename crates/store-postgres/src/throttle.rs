@@ -6,7 +6,7 @@ use coffre_store_sql::throttle::{check_key_count, states_in_key_order};
 use coffre_store_sql::writes::normalise_throttle;
 use sqlx::PgPool;
 
-use crate::PostgresStore;
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 
 /// The first half of the two-part advisory lock key that serializes updates of one throttle
@@ -93,7 +93,7 @@ pub(crate) async fn clear(pool: &PgPool, key: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl ThrottleStore for PostgresStore {
+impl ThrottleStore for PostgresEngine {
     async fn throttle_states(
         &self,
         keys: &[String],

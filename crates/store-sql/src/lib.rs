@@ -9,6 +9,7 @@
 //! This crate depends on sqlx without any engine feature, and on neither adapter: the adapters
 //! depend on it the way they depend on `app`, and still never call each other (ADR 0006).
 
+pub mod engine;
 pub mod error;
 pub mod ledger_group;
 pub mod ledger_plan;
@@ -17,5 +18,6 @@ pub mod listing;
 pub mod mfa;
 pub mod oauth;
 pub mod rows;
+pub mod store;
 pub mod throttle;
 pub mod writes;

@@ -14,7 +14,7 @@ use coffre_store_sql::writes::{
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
-use crate::SqliteStore;
+use crate::SqliteEngine;
 use crate::customer_row;
 use crate::error::StoreContext;
 use crate::events::append_events;
@@ -321,7 +321,7 @@ pub(crate) async fn write_update(
     check_updated_under_lock(updated.rows_affected(), "account", after.id)
 }
 
-impl AccountStore for SqliteStore {
+impl AccountStore for SqliteEngine {
     async fn insert_account<E, F>(
         &self,
         customer_id: CustomerId,

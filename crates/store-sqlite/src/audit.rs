@@ -14,7 +14,7 @@ use coffre_store_sql::rows::convert_all;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
-use crate::SqliteStore;
+use crate::SqliteEngine;
 use crate::error::StoreContext;
 
 /// Events in sequence order after `after`, filtered.
@@ -151,7 +151,7 @@ pub(crate) async fn chain_head(read: &SqlitePool) -> Result<ChainHead, StoreErro
     ChainHead::try_from(row)
 }
 
-impl AuditLog for SqliteStore {
+impl AuditLog for SqliteEngine {
     async fn events(
         &self,
         filter: &EventFilter,

@@ -9,7 +9,7 @@ use coffre_store_sql::rows::{CustomerRow, convert_all};
 use coffre_store_sql::writes::{check_updated_under_lock, customer_to_update, normalise_customer};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::SqliteStore;
+use crate::SqliteEngine;
 use crate::error::StoreContext;
 use crate::events::append_events;
 use crate::instants::instant_text;
@@ -204,7 +204,7 @@ async fn write_back(
     Ok(after)
 }
 
-impl CustomerStore for SqliteStore {
+impl CustomerStore for SqliteEngine {
     async fn insert_customer(
         &self,
         customer: &Customer,

@@ -5,9 +5,9 @@ use coffre_app::ports::{Housekeeping, PurgeCutoffs, StoreError};
 
 use crate::error::StoreContext;
 use crate::instants::instant_text;
-use crate::{SqliteStore, mfa, oauth};
+use crate::{SqliteEngine, mfa, oauth};
 
-impl Housekeeping for SqliteStore {
+impl Housekeeping for SqliteEngine {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.read)

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::error::StoreContext;
 use crate::events::append_attributed;
 use crate::ledger_reads::{fetch_active_holds, fetch_hold, fetch_transaction};
-use crate::{SqliteStore, accounts, ledger_reads, ledger_write};
+use crate::{SqliteEngine, accounts, ledger_reads, ledger_write};
 
 /// Loads everything a group names: the named holds and originals (which name their
 /// accounts), the accounts, their active holds, and the internal accounts of the currencies
@@ -93,7 +93,7 @@ pub(crate) async fn execute(
     Ok(outcomes)
 }
 
-impl Ledger for SqliteStore {
+impl Ledger for SqliteEngine {
     async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
         execute(&self.write, group).await
     }

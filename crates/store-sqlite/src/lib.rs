@@ -32,9 +32,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use coffre_app::ports::StoreError;
 use coffre_domain::ledger::InternalAccount;
-use sqlx::SqlitePool;
+use coffre_store_sql::engine::Engine;
+use coffre_store_sql::store::SqlStore;
+use error::StoreContext;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use time::OffsetDateTime;
 
 pub use files::create_private_directory;
 
@@ -45,11 +50,12 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Readers: WAL lets them run beside the writer; a few are enough for an embedded bank.
 const READ_CONNECTIONS: u32 = 4;
 
-/// The SQLite implementation of every storage port ([`Storage`](coffre_app::ports::Storage)):
-/// each port is implemented in the module of its aggregate (`customers`, `accounts`,
-/// `sessions`, `throttle`, `housekeeping`, `ledger`, `audit`, `oauth`, `mfa`).
+/// The SQLite implementation of every storage port ([`Storage`](coffre_app::ports::Storage)).
+pub type SqliteStore = SqlStore<SqliteEngine>;
+
+/// SQLite as the shared storage code needs it: a single writer and a few readers.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
+pub struct SqliteEngine {
     /// Exactly one connection: every write transaction goes through it.
     write: SqlitePool,
     /// Read-only (`query_only`) connections for reads and list snapshots.
@@ -70,10 +76,14 @@ fn file_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
     Ok(options)
 }
 
-impl SqliteStore {
+impl Engine for SqliteEngine {
+    type Db = Sqlite;
+    type Conn<'c> = &'c mut SqliteConnection;
+    type Instant = String;
+
     /// Opens (creating it and its directory if missing) the database named by a `sqlite://PATH`
     /// URL, in WAL mode with `synchronous=FULL`: a committed transaction survives a power cut.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    async fn connect(url: &str) -> anyhow::Result<Self> {
         let options = file_options(url)?
             .create_if_missing(true)
             .foreign_keys(true)
@@ -95,41 +105,69 @@ impl SqliteStore {
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .context("failed to open the SQLite database for reading")?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteEngine { write, read })
     }
 
     /// Applies the migrations this adapter ships (`migrations/`) that are not applied yet, then
     /// makes sure every internal account the domain knows has its row.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
+    async fn migrate(&self) -> anyhow::Result<()> {
         sqlx::migrate!("./migrations")
             .run(&self.write)
             .await
             .context("failed to apply the SQLite migrations")?;
-        self.seed_internal_accounts().await
+        seed_internal_accounts(&self.write).await
     }
 
-    /// Inserts the missing internal accounts (balance 0), from the domain's list: a currency
-    /// added to the domain gets its accounts at the next start.
-    async fn seed_internal_accounts(&self) -> anyhow::Result<()> {
-        let mut tx = self
-            .write
+    /// `BEGIN IMMEDIATE` takes the write lock at once, so two transactions never both read and
+    /// then both fail to upgrade.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.write
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .context("failed to begin seeding internal accounts")?;
-        for account in InternalAccount::all() {
-            sqlx::query(
-                "INSERT OR IGNORE INTO internal_accounts (id, kind, currency, balance_minor) \
-                 VALUES (?, ?, ?, 0)",
-            )
-            .bind(account.id())
-            .bind(account.kind.as_str())
-            .bind(account.currency.code())
-            .execute(&mut *tx)
-            .await
-            .context("failed to seed an internal account")?;
-        }
-        tx.commit()
-            .await
-            .context("failed to commit the internal accounts")
+            .store_context("failed to begin a transaction")
     }
+
+    /// A read transaction on a reader: WAL gives it one snapshot for its whole length.
+    async fn begin_snapshot(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.read
+            .begin()
+            .await
+            .store_context("failed to begin a snapshot")
+    }
+
+    fn conn<'c>(tx: &'c mut Transaction<'static, Sqlite>) -> &'c mut SqliteConnection {
+        tx
+    }
+
+    fn instant(at: OffsetDateTime) -> Result<String, StoreError> {
+        instants::instant_text(at)
+    }
+
+    fn classify(error: sqlx::Error, action: &'static str) -> StoreError {
+        error::classify(error, action)
+    }
+}
+
+/// Inserts the missing internal accounts (balance 0), from the domain's list: a currency
+/// added to the domain gets its accounts at the next start.
+async fn seed_internal_accounts(write: &SqlitePool) -> anyhow::Result<()> {
+    let mut tx = write
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .context("failed to begin seeding internal accounts")?;
+    for account in InternalAccount::all() {
+        sqlx::query(
+            "INSERT OR IGNORE INTO internal_accounts (id, kind, currency, balance_minor) \
+                 VALUES (?, ?, ?, 0)",
+        )
+        .bind(account.id())
+        .bind(account.kind.as_str())
+        .bind(account.currency.code())
+        .execute(&mut *tx)
+        .await
+        .context("failed to seed an internal account")?;
+    }
+    tx.commit()
+        .await
+        .context("failed to commit the internal accounts")
 }

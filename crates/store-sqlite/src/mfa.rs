@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
-use crate::SqliteStore;
+use crate::SqliteEngine;
 use crate::error::StoreContext;
 use crate::instants::{instant_text, optional_instant_text};
 
@@ -166,7 +166,7 @@ pub(crate) async fn purge_expired(
     Ok(challenges.rows_affected())
 }
 
-impl MfaStore for SqliteStore {
+impl MfaStore for SqliteEngine {
     async fn find_totp(&self, user_id: UserId) -> Result<Option<TotpRecord>, StoreError> {
         find_totp(&self.read, user_id).await
     }

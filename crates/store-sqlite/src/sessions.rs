@@ -6,7 +6,7 @@ use coffre_store_sql::rows::{SessionUserRow, UserRow};
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
-use crate::SqliteStore;
+use crate::SqliteEngine;
 use crate::error::StoreContext;
 use crate::instants::instant_text;
 
@@ -162,7 +162,7 @@ pub(crate) async fn delete(write: &SqlitePool, token_hash: &str) -> Result<(), S
     Ok(())
 }
 
-impl UserStore for SqliteStore {
+impl UserStore for SqliteEngine {
     async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         insert_user(&self.write, user).await
     }
@@ -179,7 +179,7 @@ impl UserStore for SqliteStore {
     }
 }
 
-impl SessionStore for SqliteStore {
+impl SessionStore for SqliteEngine {
     async fn insert_session(
         &self,
         session: &SessionRecord,

@@ -6,7 +6,7 @@ use coffre_store_sql::throttle::{check_key_count, states_in_key_order};
 use coffre_store_sql::writes::normalise_throttle;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use crate::SqliteStore;
+use crate::SqliteEngine;
 use crate::error::StoreContext;
 use crate::instants::{instant_text, optional_instant_text};
 
@@ -86,7 +86,7 @@ pub(crate) async fn clear(write: &SqlitePool, key: &str) -> Result<(), StoreErro
     Ok(())
 }
 
-impl ThrottleStore for SqliteStore {
+impl ThrottleStore for SqliteEngine {
     async fn throttle_states(
         &self,
         keys: &[String],

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use crate::error::StoreContext;
 use crate::events;
-use crate::{PostgresStore, accounts};
+use crate::{PostgresEngine, accounts};
 
 /// Runs a group of batches (see [`coffre_app::ports::Ledger::execute`]). PostgreSQL's default
 /// `READ COMMITTED` is enough: everything read to decide is read under a row lock, and a key
@@ -51,7 +51,7 @@ pub(crate) async fn execute(
     Ok(outcomes)
 }
 
-impl Ledger for PostgresStore {
+impl Ledger for PostgresEngine {
     async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
         execute(&self.pool, group).await
     }

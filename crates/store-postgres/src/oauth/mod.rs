@@ -18,7 +18,7 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::PostgresStore;
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 use crate::sessions;
 
@@ -195,7 +195,7 @@ pub(crate) async fn purge_expired(
     Ok(codes.rows_affected() + refresh_tokens.rows_affected() + revocations.rows_affected())
 }
 
-impl OAuthStore for PostgresStore {
+impl OAuthStore for PostgresEngine {
     async fn insert_client(
         &self,
         client: &ClientRecord,

@@ -18,7 +18,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::SqliteStore;
+use crate::SqliteEngine;
 use crate::error::StoreContext;
 use crate::instants::instant_text;
 use crate::sessions;
@@ -187,7 +187,7 @@ pub(crate) async fn purge_expired(
     Ok(codes.rows_affected() + refresh_tokens.rows_affected() + revocations.rows_affected())
 }
 
-impl OAuthStore for SqliteStore {
+impl OAuthStore for SqliteEngine {
     async fn insert_client(
         &self,
         client: &ClientRecord,

@@ -1,0 +1,67 @@
+//! What an engine supplies to the storage code written once for both: its pools and how a
+//! transaction begins, how it stores an instant, and what its database's errors mean.
+//!
+//! Everything else (the SQL text, the control flow of a list, an update under lock, a purge)
+//! is written once in this crate, generic over [`Engine`]. sqlx 0.9 accepts `$1`-style
+//! placeholders on SQLite too, so one statement text serves both engines; a statement whose
+//! SQL truly differs is an `Engine` method, implemented by each adapter.
+
+use std::fmt::Debug;
+use std::future::Future;
+
+use coffre_app::ports::StoreError;
+use sqlx::{Database, Encode, Executor, Transaction, Type};
+use time::OffsetDateTime;
+
+/// One database engine, as the shared storage code needs it. Implemented by each adapter's
+/// engine type, which holds its pools; [`SqlStore`](crate::store::SqlStore) wraps it and
+/// implements the ports.
+pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
+    /// The sqlx driver.
+    type Db: Database;
+
+    /// A connection inside a transaction, as an executor: `&mut` the driver's connection.
+    /// (Named here, with its bound, because a bound on `&mut <Db as Database>::Connection`
+    /// in a where-clause would have to be repeated on every generic impl.)
+    type Conn<'c>: Executor<'c, Database = Self::Db>;
+
+    /// How an instant is bound: PostgreSQL's `timestamptz`, SQLite's fixed-width UTC text.
+    type Instant: for<'q> Encode<'q, Self::Db> + Type<Self::Db> + Send + Sync + 'static;
+
+    /// Connects to the database a URL names.
+    fn connect(url: &str) -> impl Future<Output = anyhow::Result<Self>> + Send;
+
+    /// Applies the engine's migrations, then makes sure every internal account exists.
+    fn migrate(&self) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Begins a transaction that will write: on SQLite it takes the write lock at once.
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
+
+    /// Begins a read-only transaction that sees one snapshot (a list's count and page agree).
+    fn begin_snapshot(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
+
+    /// The executor of a transaction's connection.
+    fn conn<'c>(tx: &'c mut Transaction<'static, Self::Db>) -> Self::Conn<'c>;
+
+    /// An instant as this engine stores it.
+    fn instant(at: OffsetDateTime) -> Result<Self::Instant, StoreError>;
+
+    /// What a failed step means, with `action` as its context ("failed to insert customer").
+    fn classify(error: sqlx::Error, action: &'static str) -> StoreError;
+}
+
+/// `.store_context::<E>("failed to ...")` on a sqlx result: the engine classifies the error.
+pub trait StoreContext<T> {
+    /// Classifies the error, if any, as the engine's [`Engine::classify`] does.
+    fn store_context<E: Engine>(self, action: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> StoreContext<T> for Result<T, sqlx::Error> {
+    fn store_context<E: Engine>(self, action: &'static str) -> Result<T, StoreError> {
+        self.map_err(|error| E::classify(error, action))
+    }
+}
