@@ -15,12 +15,10 @@ mod customer_row;
 mod customers;
 mod error;
 mod events;
-mod housekeeping;
 mod ledger;
 mod mfa;
 mod oauth;
 mod sessions;
-mod throttle;
 
 use std::time::Duration;
 
@@ -31,7 +29,8 @@ use coffre_store_sql::engine::Engine;
 use coffre_store_sql::store::SqlStore;
 use coffre_store_sql::writes::stored_instant;
 use error::StoreContext;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
@@ -53,7 +52,12 @@ pub struct PostgresEngine {
 impl Engine for PostgresEngine {
     type Db = Postgres;
     type Conn<'c> = &'c mut PgConnection;
+    type Arguments = PgArguments;
     type Instant = OffsetDateTime;
+    type OptionalInstant = Option<OffsetDateTime>;
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     /// Connects to the database named by a `postgres://` URL.
     async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -94,13 +98,43 @@ impl Engine for PostgresEngine {
             .store_context("failed to begin a snapshot")
     }
 
-    fn conn<'c>(tx: &'c mut Transaction<'static, Postgres>) -> &'c mut PgConnection {
-        tx
+    async fn acquire_read(&self) -> Result<PoolConnection<Postgres>, StoreError> {
+        self.pool
+            .acquire()
+            .await
+            .store_context("failed to acquire a connection")
+    }
+
+    fn conn(conn: &mut PgConnection) -> &mut PgConnection {
+        conn
+    }
+
+    /// A transaction-scoped advisory lock on `(namespace, hashtext(key))`.
+    async fn lock_key(
+        conn: &mut PgConnection,
+        namespace: i32,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(namespace)
+            .bind(key)
+            .execute(conn)
+            .await
+            .store_context("failed to take an advisory lock")?;
+        Ok(())
     }
 
     /// `timestamptz` keeps microseconds: the instant is cut to them, as it will read back.
     fn instant(at: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
         Ok(stored_instant(at))
+    }
+
+    fn optional_instant(at: Option<OffsetDateTime>) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(at.map(stored_instant))
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn classify(error: sqlx::Error, action: &'static str) -> StoreError {

@@ -8,10 +8,8 @@
 use coffre_app::ports::{MfaChallengeRecord, MfaStore, StoreError, TotpRecord};
 use coffre_domain::UserId;
 use coffre_store_sql::mfa::{MfaChallengeRow, TotpRow, normalise_challenge, totp_to_write};
-use coffre_store_sql::writes::stored_instant;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
-use time::OffsetDateTime;
 
 use crate::PostgresEngine;
 use crate::error::StoreContext;
@@ -152,20 +150,6 @@ pub(crate) async fn delete_challenge(pool: &PgPool, token_hash: &str) -> Result<
         .await
         .store_context("failed to delete MFA challenge")?;
     Ok(deleted.rows_affected() > 0)
-}
-
-/// Deletes the login challenges that expired at or before `now`, inside the purge's
-/// transaction, and returns how many went.
-pub(crate) async fn purge_expired(
-    conn: &mut PgConnection,
-    now: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    let challenges = sqlx::query("DELETE FROM mfa_challenges WHERE expires_at <= $1")
-        .bind(stored_instant(now))
-        .execute(conn)
-        .await
-        .store_context("failed to purge MFA challenges")?;
-    Ok(challenges.rows_affected())
 }
 
 impl MfaStore for PostgresEngine {

@@ -10,7 +10,8 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use coffre_app::ports::StoreError;
-use sqlx::{Database, Encode, Executor, Transaction, Type};
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Encode, Executor, IntoArguments, Transaction, Type};
 use time::OffsetDateTime;
 
 /// One database engine, as the shared storage code needs it. Implemented by each adapter's
@@ -18,7 +19,10 @@ use time::OffsetDateTime;
 /// implements the ports.
 pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
     /// The sqlx driver.
-    type Db: Database;
+    type Db: Database<Arguments = Self::Arguments>;
+
+    /// The driver's bound arguments, named here to state that a query can take them.
+    type Arguments: IntoArguments<Self::Db> + Default;
 
     /// A connection inside a transaction, as an executor: `&mut` the driver's connection.
     /// (Named here, with its bound, because a bound on `&mut <Db as Database>::Connection`
@@ -27,6 +31,17 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
 
     /// How an instant is bound: PostgreSQL's `timestamptz`, SQLite's fixed-width UTC text.
     type Instant: for<'q> Encode<'q, Self::Db> + Type<Self::Db> + Send + Sync + 'static;
+
+    /// How an instant that may be missing is bound (`NULL` when it is).
+    type OptionalInstant: for<'q> Encode<'q, Self::Db> + Type<Self::Db> + Send + Sync + 'static;
+
+    /// What a `SELECT` appends to lock the rows it reads until the transaction ends
+    /// (`" FOR UPDATE"`); empty where the single writer already holds the whole database.
+    const FOR_UPDATE: &'static str;
+
+    /// What a `SELECT` appends to lock the rows it reads, passing over those another
+    /// transaction holds (`" FOR UPDATE SKIP LOCKED"`); empty with a single writer.
+    const SKIP_LOCKED: &'static str;
 
     /// Connects to the database a URL names.
     fn connect(url: &str) -> impl Future<Output = anyhow::Result<Self>> + Send;
@@ -44,11 +59,31 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
         &self,
     ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
 
-    /// The executor of a transaction's connection.
-    fn conn<'c>(tx: &'c mut Transaction<'static, Self::Db>) -> Self::Conn<'c>;
+    /// A connection for reads outside any write (a reader, on SQLite).
+    fn acquire_read(
+        &self,
+    ) -> impl Future<Output = Result<PoolConnection<Self::Db>, StoreError>> + Send;
+
+    /// The executor of a connection: `E::conn(&mut tx)` in a transaction.
+    fn conn(conn: &mut <Self::Db as Database>::Connection) -> Self::Conn<'_>;
+
+    /// Serializes, until the transaction ends, the transactions that take the same
+    /// `(namespace, key)`, whether or not a row for the key exists yet (an advisory lock on
+    /// PostgreSQL; nothing to do with SQLite's single writer).
+    fn lock_key(
+        conn: &mut <Self::Db as Database>::Connection,
+        namespace: i32,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// An instant as this engine stores it.
     fn instant(at: OffsetDateTime) -> Result<Self::Instant, StoreError>;
+
+    /// An instant that may be missing, as this engine stores it.
+    fn optional_instant(at: Option<OffsetDateTime>) -> Result<Self::OptionalInstant, StoreError>;
+
+    /// How many rows a statement changed (each driver says it with its own inherent method).
+    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 
     /// What a failed step means, with `action` as its context ("failed to insert customer").
     fn classify(error: sqlx::Error, action: &'static str) -> StoreError;

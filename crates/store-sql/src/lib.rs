@@ -11,6 +11,7 @@
 
 pub mod engine;
 pub mod error;
+mod housekeeping;
 pub mod ledger_group;
 pub mod ledger_plan;
 pub mod ledger_rows;

@@ -1,18 +1,111 @@
-//! The engine-independent part of reading failed-login bookkeeping: the bound on one read, and
-//! putting the rows found back in the order of the keys asked for.
+//! Failed-login bookkeeping per key: read several keys at once, update one under a lock on the
+//! key, forget one.
 
 use std::collections::HashMap;
 
-use coffre_app::ports::{StoreError, ThrottleState};
+use coffre_app::ports::{StoreError, ThrottleState, ThrottleStore};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
+use crate::engine::{Engine, StoreContext};
 use crate::rows::ThrottleRow;
+use crate::store::SqlStore;
+use crate::writes::normalise_throttle;
+
+/// The namespace of the key lock that serializes updates of one throttle key, so that these
+/// locks never collide with other advisory locks ("thr" in ASCII).
+const LOCK_NAMESPACE: i32 = 0x0074_6872;
+
+impl<E: Engine> ThrottleStore for SqlStore<E>
+where
+    for<'q> &'q str: Encode<'q, E::Db> + Type<E::Db>,
+    i64: for<'q> Encode<'q, E::Db> + Type<E::Db>,
+    ThrottleRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
+{
+    /// Reads the state of each key, in the order of `keys`; a missing key has none.
+    async fn throttle_states(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<ThrottleState>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        check_key_count(keys)?;
+        let mut query = QueryBuilder::<E::Db>::new(
+            "SELECT key, failures, window_started_at, locked_until FROM login_throttle WHERE key IN (",
+        );
+        let mut separated = query.separated(", ");
+        for key in keys {
+            separated.push_bind(key.as_str());
+        }
+        query.push(")");
+        let mut conn = self.engine.acquire_read().await?;
+        let rows: Vec<ThrottleRow> = query
+            .build_query_as()
+            .fetch_all(E::conn(&mut conn))
+            .await
+            .store_context::<E>("failed to read throttle states")?;
+        states_in_key_order(keys, rows)
+    }
+
+    /// Locks the key, computes its next state and stores it.
+    ///
+    /// A row lock would not be enough: the first failures of a key race to create its row, and
+    /// one would overwrite the other. The key lock serializes them whether the row exists or
+    /// not.
+    async fn update_throttle<F>(&self, key: &str, next: F) -> Result<ThrottleState, StoreError>
+    where
+        F: FnOnce(Option<ThrottleState>) -> ThrottleState + Send + 'static,
+    {
+        let mut tx = self.engine.begin_write().await?;
+        E::lock_key(&mut tx, LOCK_NAMESPACE, key).await?;
+        let row: Option<ThrottleRow> = sqlx::query_as(
+            "SELECT key, failures, window_started_at, locked_until FROM login_throttle WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(E::conn(&mut tx))
+        .await
+        .store_context::<E>("failed to read throttle state")?;
+        let current = row.map(ThrottleState::try_from).transpose()?;
+        let mut state = next(current);
+        normalise_throttle(&mut state);
+        sqlx::query(
+            "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
+             window_started_at = excluded.window_started_at, locked_until = excluded.locked_until",
+        )
+        .bind(key)
+        .bind(i64::from(state.failures))
+        .bind(E::instant(state.window_started_at)?)
+        .bind(E::optional_instant(state.locked_until)?)
+        .execute(E::conn(&mut tx))
+        .await
+        .store_context::<E>("failed to write throttle state")?;
+        tx.commit()
+            .await
+            .store_context::<E>("failed to commit throttle update")?;
+        Ok(state)
+    }
+
+    /// Forgets a key.
+    async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
+        let mut tx = self.engine.begin_write().await?;
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .execute(E::conn(&mut tx))
+            .await
+            .store_context::<E>("failed to clear throttle state")?;
+        tx.commit()
+            .await
+            .store_context::<E>("failed to commit throttle clear")
+    }
+}
 
 /// At most this many keys per read (the size of SQLite's `IN` list, of PostgreSQL's array): a
 /// login checks two, the account and the address.
 pub const MAX_KEYS: usize = 64;
 
 /// Refuses to read more than [`MAX_KEYS`] keys at once.
-pub fn check_key_count(keys: &[String]) -> Result<(), StoreError> {
+fn check_key_count(keys: &[String]) -> Result<(), StoreError> {
     if keys.len() > MAX_KEYS {
         return Err(StoreError::Unknown(anyhow::anyhow!(
             "asked for {} throttle keys at once, at most {MAX_KEYS} are allowed",
@@ -24,7 +117,7 @@ pub fn check_key_count(keys: &[String]) -> Result<(), StoreError> {
 
 /// The state of each key, in the order of `keys`, from the rows a query found in any order; a
 /// key without a row has none.
-pub fn states_in_key_order(
+fn states_in_key_order(
     keys: &[String],
     rows: Vec<ThrottleRow>,
 ) -> Result<Vec<Option<ThrottleState>>, StoreError> {

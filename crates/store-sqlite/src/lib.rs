@@ -17,7 +17,6 @@ mod customers;
 mod error;
 mod events;
 mod files;
-mod housekeeping;
 mod instants;
 mod ledger;
 mod ledger_reads;
@@ -26,7 +25,6 @@ mod mfa;
 mod multi_row;
 mod oauth;
 mod sessions;
-mod throttle;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -37,7 +35,11 @@ use coffre_domain::ledger::InternalAccount;
 use coffre_store_sql::engine::Engine;
 use coffre_store_sql::store::SqlStore;
 use error::StoreContext;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
+};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use time::OffsetDateTime;
 
@@ -79,7 +81,12 @@ fn file_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
 impl Engine for SqliteEngine {
     type Db = Sqlite;
     type Conn<'c> = &'c mut SqliteConnection;
+    type Arguments = SqliteArguments;
     type Instant = String;
+    type OptionalInstant = Option<String>;
+
+    const FOR_UPDATE: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
 
     /// Opens (creating it and its directory if missing) the database named by a `sqlite://PATH`
     /// URL, in WAL mode with `synchronous=FULL`: a committed transaction survives a power cut.
@@ -135,12 +142,32 @@ impl Engine for SqliteEngine {
             .store_context("failed to begin a snapshot")
     }
 
-    fn conn<'c>(tx: &'c mut Transaction<'static, Sqlite>) -> &'c mut SqliteConnection {
-        tx
+    async fn acquire_read(&self) -> Result<PoolConnection<Sqlite>, StoreError> {
+        self.read
+            .acquire()
+            .await
+            .store_context("failed to acquire a connection")
+    }
+
+    fn conn(conn: &mut SqliteConnection) -> &mut SqliteConnection {
+        conn
+    }
+
+    /// The single writer already serializes every write transaction.
+    async fn lock_key(_: &mut SqliteConnection, _: i32, _: &str) -> Result<(), StoreError> {
+        Ok(())
     }
 
     fn instant(at: OffsetDateTime) -> Result<String, StoreError> {
         instants::instant_text(at)
+    }
+
+    fn optional_instant(at: Option<OffsetDateTime>) -> Result<Option<String>, StoreError> {
+        instants::optional_instant_text(at)
+    }
+
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
     }
 
     fn classify(error: sqlx::Error, action: &'static str) -> StoreError {

@@ -10,7 +10,6 @@ use coffre_domain::UserId;
 use coffre_store_sql::mfa::{MfaChallengeRow, TotpRow, normalise_challenge, totp_to_write};
 use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqlitePool};
-use time::OffsetDateTime;
 
 use crate::SqliteEngine;
 use crate::error::StoreContext;
@@ -150,20 +149,6 @@ pub(crate) async fn delete_challenge(
         .await
         .store_context("failed to delete MFA challenge")?;
     Ok(deleted.rows_affected() > 0)
-}
-
-/// Deletes the login challenges that expired at or before `now`, inside the purge's
-/// transaction, and returns how many went.
-pub(crate) async fn purge_expired(
-    conn: &mut SqliteConnection,
-    now: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    let challenges = sqlx::query("DELETE FROM mfa_challenges WHERE expires_at <= ?")
-        .bind(instant_text(now)?)
-        .execute(conn)
-        .await
-        .store_context("failed to purge MFA challenges")?;
-    Ok(challenges.rows_affected())
 }
 
 impl MfaStore for SqliteEngine {

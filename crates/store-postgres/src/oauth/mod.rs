@@ -14,7 +14,7 @@ use coffre_store_sql::oauth::{
     normalise_code,
 };
 use coffre_store_sql::writes::stored_instant;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -160,39 +160,6 @@ pub(crate) async fn access_token_revoked(pool: &PgPool, jti: Uuid) -> Result<boo
             .await
             .store_context("failed to read revoked access token")?;
     Ok(revoked)
-}
-
-/// Deletes the codes, refresh tokens and revocations that expired at or before `now`, inside
-/// the purge's transaction, and returns how many rows went. A used refresh token stays until
-/// it expires, so that a replay of it is still recognised.
-///
-/// Refresh tokens locked by a rotation or a revocation are skipped (`SKIP LOCKED`), to go at
-/// the next purge: the purge deletes many rows in no particular order, and waiting for one while
-/// holding others could deadlock with a family revocation.
-pub(crate) async fn purge_expired(
-    conn: &mut PgConnection,
-    now: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    let now = stored_instant(now);
-    let codes = sqlx::query("DELETE FROM oauth_authorization_codes WHERE expires_at <= $1")
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .store_context("failed to purge authorization codes")?;
-    let refresh_tokens = sqlx::query(
-        "DELETE FROM oauth_refresh_tokens WHERE token_hash IN (SELECT token_hash \
-         FROM oauth_refresh_tokens WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)",
-    )
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .store_context("failed to purge refresh tokens")?;
-    let revocations = sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at <= $1")
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .store_context("failed to purge revoked access tokens")?;
-    Ok(codes.rows_affected() + refresh_tokens.rows_affected() + revocations.rows_affected())
 }
 
 impl OAuthStore for PostgresEngine {

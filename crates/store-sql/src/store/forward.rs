@@ -6,9 +6,8 @@ use std::future::Future;
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::{
     AccountFilter, AccountStore, AuditLog, CurrencyTotals, CustomerFilter, CustomerStore,
-    EventFilter, Housekeeping, LiveState, MfaChallengeRecord, MfaStore, PurgeCutoffs,
-    SessionRecord, SessionStore, StoreError, ThrottleState, ThrottleStore, TotpRecord, UserRecord,
-    UserStore,
+    EventFilter, LiveState, MfaChallengeRecord, MfaStore, SessionRecord, SessionStore, StoreError,
+    TotpRecord, UserRecord, UserStore,
 };
 use coffre_domain::events::{Actor, ChainHead, EventRecord};
 use coffre_domain::{Account, AccountId, Customer, CustomerId, UserId, Username};
@@ -153,43 +152,6 @@ impl<Eng: Engine + SessionStore> SessionStore for SqlStore<Eng> {
         token_hash: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.engine.delete_session(token_hash)
-    }
-}
-
-impl<Eng: Engine + ThrottleStore> ThrottleStore for SqlStore<Eng> {
-    fn throttle_states(
-        &self,
-        keys: &[String],
-    ) -> impl Future<Output = Result<Vec<Option<ThrottleState>>, StoreError>> + Send {
-        self.engine.throttle_states(keys)
-    }
-
-    fn update_throttle<F>(
-        &self,
-        key: &str,
-        next: F,
-    ) -> impl Future<Output = Result<ThrottleState, StoreError>> + Send
-    where
-        F: FnOnce(Option<ThrottleState>) -> ThrottleState + Send + 'static,
-    {
-        self.engine.update_throttle(key, next)
-    }
-
-    fn clear_throttle(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.clear_throttle(key)
-    }
-}
-
-impl<Eng: Engine + Housekeeping> Housekeeping for SqlStore<Eng> {
-    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.ping()
-    }
-
-    fn purge_expired(
-        &self,
-        cutoffs: PurgeCutoffs,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
-        self.engine.purge_expired(cutoffs)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::engine::Engine;
 /// engine type, and `forward` hands its calls on.
 #[derive(Debug, Clone)]
 pub struct SqlStore<E> {
-    engine: E,
+    pub(crate) engine: E,
 }
 
 impl<E: Engine> SqlStore<E> {

@@ -13,8 +13,8 @@ use coffre_store_sql::oauth::{
     AuthorizationCodeRow, ClientColumns, client_record, grant_names, normalise_client,
     normalise_code,
 };
+use sqlx::SqlitePool;
 use sqlx::types::Json;
-use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -159,32 +159,6 @@ pub(crate) async fn access_token_revoked(read: &SqlitePool, jti: Uuid) -> Result
             .await
             .store_context("failed to read revoked access token")?;
     Ok(revoked)
-}
-
-/// Deletes the codes, refresh tokens and revocations that expired at or before `now`, inside
-/// the purge's transaction, and returns how many rows went. A used refresh token stays until
-/// it expires, so that a replay of it is still recognised.
-pub(crate) async fn purge_expired(
-    conn: &mut SqliteConnection,
-    now: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    let now = instant_text(now)?;
-    let codes = sqlx::query("DELETE FROM oauth_authorization_codes WHERE expires_at <= ?")
-        .bind(&now)
-        .execute(&mut *conn)
-        .await
-        .store_context("failed to purge authorization codes")?;
-    let refresh_tokens = sqlx::query("DELETE FROM oauth_refresh_tokens WHERE expires_at <= ?")
-        .bind(&now)
-        .execute(&mut *conn)
-        .await
-        .store_context("failed to purge refresh tokens")?;
-    let revocations = sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at <= ?")
-        .bind(&now)
-        .execute(&mut *conn)
-        .await
-        .store_context("failed to purge revoked access tokens")?;
-    Ok(codes.rows_affected() + refresh_tokens.rows_affected() + revocations.rows_affected())
 }
 
 impl OAuthStore for SqliteEngine {
