@@ -31,13 +31,6 @@ macro_rules! internal_account_columns {
     };
 }
 
-/// The `events` columns an `EventRow` reads.
-macro_rules! event_columns {
-    () => {
-        "sequence, stream_id, stream_version, event_type, payload, actor, occurred_at, prev_hash, hash"
-    };
-}
-
 /// The `customers` columns a `CustomerRow` reads, as a literal for `concat!`.
 macro_rules! customer_columns {
     () => {

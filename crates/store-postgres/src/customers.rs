@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 
 use crate::PostgresEngine;
 use crate::error::StoreContext;
-use crate::{accounts, customer_row, events, sessions};
+use crate::{accounts, customer_row, events};
+use coffre_store_sql::logins::insert_user_row;
 
 /// Inserts a customer and their login, and records the registration, in one transaction: all
 /// exist, or none.
@@ -52,7 +53,7 @@ pub(crate) async fn insert(
     .execute(&mut *tx)
     .await
     .store_context("failed to insert customer")?;
-    sessions::insert_user_row(&mut tx, user).await?;
+    insert_user_row::<PostgresEngine>(&mut tx, user).await?;
     let registered = [Event::customer_registered(&customer)];
     events::append(&mut tx, &registered, actor, customer.created_at).await?;
     tx.commit()

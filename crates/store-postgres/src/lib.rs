@@ -10,15 +10,12 @@
 mod columns;
 
 mod accounts;
-mod audit;
 mod customer_row;
 mod customers;
 mod error;
 mod events;
 mod ledger;
-mod mfa;
 mod oauth;
-mod sessions;
 
 use std::time::Duration;
 
@@ -96,6 +93,10 @@ impl Engine for PostgresEngine {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .store_context("failed to begin a snapshot")
+    }
+
+    async fn acquire_write(&self) -> Result<PoolConnection<Postgres>, StoreError> {
+        self.acquire_read().await
     }
 
     async fn acquire_read(&self) -> Result<PoolConnection<Postgres>, StoreError> {

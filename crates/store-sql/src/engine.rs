@@ -59,6 +59,12 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
         &self,
     ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
 
+    /// A connection for one statement that writes on its own, outside a transaction (the
+    /// writer, on SQLite).
+    fn acquire_write(
+        &self,
+    ) -> impl Future<Output = Result<PoolConnection<Self::Db>, StoreError>> + Send;
+
     /// A connection for reads outside any write (a reader, on SQLite).
     fn acquire_read(
         &self,

@@ -9,6 +9,7 @@
 //! This crate depends on sqlx without any engine feature, and on neither adapter: the adapters
 //! depend on it the way they depend on `app`, and still never call each other (ADR 0006).
 
+mod audit;
 pub mod engine;
 pub mod error;
 mod housekeeping;
@@ -16,9 +17,11 @@ pub mod ledger_group;
 pub mod ledger_plan;
 pub mod ledger_rows;
 pub mod listing;
-pub mod mfa;
+pub mod logins;
+mod mfa;
 pub mod oauth;
 pub mod rows;
+mod sql;
 pub mod store;
 pub mod throttle;
 pub mod writes;

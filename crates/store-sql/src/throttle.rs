@@ -88,15 +88,13 @@ where
 
     /// Forgets a key.
     async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
-        let mut tx = self.engine.begin_write().await?;
+        let mut conn = self.engine.acquire_write().await?;
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)
-            .execute(E::conn(&mut tx))
+            .execute(E::conn(&mut conn))
             .await
             .store_context::<E>("failed to clear throttle state")?;
-        tx.commit()
-            .await
-            .store_context::<E>("failed to commit throttle clear")
+        Ok(())
     }
 }
 

@@ -13,7 +13,8 @@ use crate::SqliteEngine;
 use crate::error::StoreContext;
 use crate::events::append_events;
 use crate::instants::instant_text;
-use crate::{accounts, customer_row, sessions};
+use crate::{accounts, customer_row};
+use coffre_store_sql::logins::insert_user_row;
 
 /// Inserts a customer and their login in one transaction: both exist, or neither.
 pub(crate) async fn insert(
@@ -52,7 +53,7 @@ pub(crate) async fn insert(
     .execute(&mut *tx)
     .await
     .store_context("failed to insert customer")?;
-    sessions::insert_user_row(&mut tx, user).await?;
+    insert_user_row::<SqliteEngine>(&mut tx, user).await?;
     append_events(
         &mut tx,
         &[Event::customer_registered(&customer)],

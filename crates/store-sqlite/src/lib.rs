@@ -11,7 +11,6 @@
 mod columns;
 
 mod accounts;
-mod audit;
 mod customer_row;
 mod customers;
 mod error;
@@ -21,10 +20,8 @@ mod instants;
 mod ledger;
 mod ledger_reads;
 mod ledger_write;
-mod mfa;
 mod multi_row;
 mod oauth;
-mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -140,6 +137,13 @@ impl Engine for SqliteEngine {
             .begin()
             .await
             .store_context("failed to begin a snapshot")
+    }
+
+    async fn acquire_write(&self) -> Result<PoolConnection<Sqlite>, StoreError> {
+        self.write
+            .acquire()
+            .await
+            .store_context("failed to acquire the writer")
     }
 
     async fn acquire_read(&self) -> Result<PoolConnection<Sqlite>, StoreError> {

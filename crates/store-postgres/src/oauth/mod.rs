@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::PostgresEngine;
 use crate::error::StoreContext;
-use crate::sessions;
+use coffre_store_sql::logins::insert_user_row;
 
 /// An `oauth_clients` row: the lists are `text[]` in PostgreSQL.
 #[derive(Debug, sqlx::FromRow)]
@@ -44,7 +44,7 @@ pub(crate) async fn insert_client(
         .await
         .store_context("failed to begin client insert")?;
     if let Some(user) = service_user {
-        sessions::insert_user_row(&mut tx, user).await?;
+        insert_user_row::<PostgresEngine>(&mut tx, user).await?;
     }
     sqlx::query(
         "INSERT INTO oauth_clients (id, name, client_type, redirect_uris, grants, scope, first_party, \

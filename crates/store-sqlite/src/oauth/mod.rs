@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::SqliteEngine;
 use crate::error::StoreContext;
 use crate::instants::instant_text;
-use crate::sessions;
+use coffre_store_sql::logins::insert_user_row;
 
 /// An `oauth_clients` row: the lists are JSON text in SQLite.
 #[derive(Debug, sqlx::FromRow)]
@@ -45,7 +45,7 @@ pub(crate) async fn insert_client(
         .await
         .store_context("failed to begin client insert")?;
     if let Some(user) = service_user {
-        sessions::insert_user_row(&mut tx, user).await?;
+        insert_user_row::<SqliteEngine>(&mut tx, user).await?;
     }
     sqlx::query(
         "INSERT INTO oauth_clients (id, name, client_type, redirect_uris, grants, scope, first_party, \

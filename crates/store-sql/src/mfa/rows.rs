@@ -14,7 +14,7 @@ use crate::writes::stored_instant;
 
 /// A `user_totp` row.
 #[derive(Debug, sqlx::FromRow)]
-pub struct TotpRow {
+pub(crate) struct TotpRow {
     user_id: Uuid,
     secret: Vec<u8>,
     confirmed_at: Option<OffsetDateTime>,
@@ -37,7 +37,7 @@ impl From<TotpRow> for TotpRecord {
 }
 
 /// Brings an enrolment's instants to the stored precision (see [`stored_instant`]).
-pub fn normalise_totp(mut record: TotpRecord) -> TotpRecord {
+pub(crate) fn normalise_totp(mut record: TotpRecord) -> TotpRecord {
     record.confirmed_at = record.confirmed_at.map(stored_instant);
     record.created_at = stored_instant(record.created_at);
     record
@@ -46,7 +46,7 @@ pub fn normalise_totp(mut record: TotpRecord) -> TotpRecord {
 /// What an update of `user_id`'s enrolment writes, from what the caller's closure returned
 /// under the user's lock: `None` deletes the enrolment, a record is stored at the stored
 /// precision. The lock only protects this user, so a record of another user is a bug.
-pub fn totp_to_write(
+pub(crate) fn totp_to_write(
     user_id: UserId,
     record: Option<TotpRecord>,
 ) -> Result<Option<TotpRecord>, StoreError> {
@@ -61,7 +61,7 @@ pub fn totp_to_write(
 
 /// An `mfa_challenges` row.
 #[derive(Debug, sqlx::FromRow)]
-pub struct MfaChallengeRow {
+pub(crate) struct MfaChallengeRow {
     token_hash: String,
     user_id: Uuid,
     expires_at: OffsetDateTime,
@@ -78,7 +78,7 @@ impl From<MfaChallengeRow> for MfaChallengeRecord {
 }
 
 /// Brings a challenge's expiry to the stored precision.
-pub fn normalise_challenge(mut challenge: MfaChallengeRecord) -> MfaChallengeRecord {
+pub(crate) fn normalise_challenge(mut challenge: MfaChallengeRecord) -> MfaChallengeRecord {
     challenge.expires_at = stored_instant(challenge.expires_at);
     challenge
 }
