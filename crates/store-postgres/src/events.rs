@@ -8,23 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use coffre_app::ports::StoreError;
 use coffre_domain::events::{Actor, ChainHead, Event, EventRecord};
-use coffre_store_sql::ledger_plan::{attributed, chain_events, streams_of};
+use coffre_store_sql::ledger_plan::{chain_events, streams_of};
 use coffre_store_sql::ledger_rows::ChainHeadRow;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::StoreContext;
-
-/// Appends `events` in order, attributed to `actor`, recorded at `now`.
-pub(crate) async fn append(
-    conn: &mut PgConnection,
-    events: &[Event],
-    actor: Actor,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    append_attributed(conn, &attributed(events, actor), now).await
-}
 
 /// Appends `events` in order, each attributed to who caused it, recorded at `now`: one
 /// multi-row insert, whatever their number.

@@ -9,9 +9,6 @@
 #[macro_use]
 mod columns;
 
-mod accounts;
-mod customer_row;
-mod customers;
 mod error;
 mod events;
 mod ledger;
@@ -21,6 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use coffre_app::ports::StoreError;
+use coffre_domain::events::{Actor, Event};
 use coffre_domain::ledger::InternalAccount;
 use coffre_store_sql::engine::Engine;
 use coffre_store_sql::store::SqlStore;
@@ -54,6 +52,7 @@ impl Engine for PostgresEngine {
     type OptionalInstant = Option<OffsetDateTime>;
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const FOR_SHARE: &'static str = " FOR SHARE";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     /// Connects to the database named by a `postgres://` URL.
@@ -132,6 +131,14 @@ impl Engine for PostgresEngine {
 
     fn optional_instant(at: Option<OffsetDateTime>) -> Result<Option<OffsetDateTime>, StoreError> {
         Ok(at.map(stored_instant))
+    }
+
+    async fn append_events(
+        conn: &mut PgConnection,
+        events: &[(Event, Actor)],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        events::append_attributed(conn, events, now).await
     }
 
     fn rows_affected(result: &PgQueryResult) -> u64 {

@@ -10,6 +10,7 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use coffre_app::ports::StoreError;
+use coffre_domain::events::{Actor, Event};
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Encode, Executor, IntoArguments, Transaction, Type};
 use time::OffsetDateTime;
@@ -38,6 +39,10 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
     /// What a `SELECT` appends to lock the rows it reads until the transaction ends
     /// (`" FOR UPDATE"`); empty where the single writer already holds the whole database.
     const FOR_UPDATE: &'static str;
+
+    /// What a `SELECT` appends to keep the rows it reads from changing until the transaction
+    /// ends, while others may read them too (`" FOR SHARE"`); empty with a single writer.
+    const FOR_SHARE: &'static str;
 
     /// What a `SELECT` appends to lock the rows it reads, passing over those another
     /// transaction holds (`" FOR UPDATE SKIP LOCKED"`); empty with a single writer.
@@ -87,6 +92,15 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
 
     /// An instant that may be missing, as this engine stores it.
     fn optional_instant(at: Option<OffsetDateTime>) -> Result<Self::OptionalInstant, StoreError>;
+
+    /// Appends `events`, in order, each attributed to who caused it, to the hash-chained event
+    /// log inside the caller's transaction, recorded at `now`. Per engine because a batch of
+    /// events is inserted with one statement, and that statement is the engine's own.
+    fn append_events(
+        conn: &mut <Self::Db as Database>::Connection,
+        events: &[(Event, Actor)],
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// How many rows a statement changed (each driver says it with its own inherent method).
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;

@@ -9,7 +9,12 @@
 //! This crate depends on sqlx without any engine feature, and on neither adapter: the adapters
 //! depend on it the way they depend on `app`, and still never call each other (ADR 0006).
 
+#[macro_use]
+mod columns;
+
+mod accounts;
 mod audit;
+mod customers;
 pub mod engine;
 pub mod error;
 mod housekeeping;

@@ -5,6 +5,58 @@
 use coffre_app::pagination::{Page, PageRequest};
 use coffre_app::ports::StoreError;
 use coffre_domain::Customer;
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
+
+use crate::engine::{Engine, StoreContext};
+use crate::rows::convert_all;
+
+/// A page of a filtered list, newest first, with the total: the count and the page are read
+/// in one snapshot, so the total always agrees with the page. `count` and `select` are the
+/// statements without their `WHERE` clause, which `push_filter` appends to both.
+pub(crate) async fn counted_page<E, R, T>(
+    engine: &E,
+    count: &'static str,
+    select: &'static str,
+    push_filter: impl Fn(&mut QueryBuilder<E::Db>),
+    page: PageRequest,
+) -> Result<Page<T>, StoreError>
+where
+    E: Engine,
+    i64: for<'q> Encode<'q, E::Db> + Type<E::Db>,
+    (i64,): for<'r> FromRow<'r, <E::Db as Database>::Row>,
+    R: for<'r> FromRow<'r, <E::Db as Database>::Row> + Send + Unpin,
+    T: TryFrom<R, Error = StoreError>,
+{
+    let offset = sql_offset(page)?;
+    let mut tx = engine.begin_snapshot().await?;
+    let mut counting = QueryBuilder::<E::Db>::new(count);
+    push_filter(&mut counting);
+    let total: i64 = counting
+        .build_query_scalar()
+        .fetch_one(E::conn(&mut tx))
+        .await
+        .store_context::<E>("failed to count a list")?;
+    let mut items = Vec::new();
+    if offset < total {
+        let mut selecting = QueryBuilder::<E::Db>::new(select);
+        push_filter(&mut selecting);
+        selecting
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(page.limit()))
+            .push(" OFFSET ")
+            .push_bind(offset);
+        let rows: Vec<R> = selecting
+            .build_query_as()
+            .fetch_all(E::conn(&mut tx))
+            .await
+            .store_context::<E>("failed to read a list's page")?;
+        items = convert_all(rows)?;
+    }
+    tx.commit()
+        .await
+        .store_context::<E>("failed to end a list's snapshot")?;
+    page_of(items, total, page)
+}
 
 /// Lower-cased "first last email": what the customer list's `q` searches.
 ///

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use coffre_app::ports::StoreError;
 use coffre_domain::events::{Actor, ChainHead, Event, EventRecord};
-use coffre_store_sql::ledger_plan::{attributed, chain_events, streams_of};
+use coffre_store_sql::ledger_plan::{chain_events, streams_of};
 use coffre_store_sql::ledger_rows::ChainHeadRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use time::OffsetDateTime;
@@ -13,16 +13,6 @@ use uuid::Uuid;
 use crate::error::StoreContext;
 use crate::instants::instant_text;
 use crate::multi_row::{MAX_BINDS, push_list};
-
-/// Appends `events`, in order, attributed to `actor`, after the chain head.
-pub(crate) async fn append_events(
-    conn: &mut SqliteConnection,
-    events: &[Event],
-    actor: Actor,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    append_attributed(conn, &attributed(events, actor), now).await
-}
 
 /// Appends `events`, in order, each attributed to who caused it, after the chain head, and
 /// moves the head. The single writer holds the database, so the head read here is still the

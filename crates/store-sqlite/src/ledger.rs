@@ -8,18 +8,47 @@ use coffre_app::ports::{
 };
 use coffre_domain::ledger::LedgerState;
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
-use coffre_domain::{AccountId, Iban};
+use std::collections::BTreeSet;
+
+use coffre_domain::{Account, AccountId, Iban};
 use coffre_store_sql::ledger_group::{SplitGroup, apply_group, finish, split_group, touched_by};
 use coffre_store_sql::ledger_plan::{Touched, internal_accounts_of, state_currencies};
 use coffre_store_sql::ledger_rows::InternalAccountRow;
-use sqlx::{SqliteConnection, SqlitePool};
+use coffre_store_sql::rows::{AccountRow, convert_all};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::StoreContext;
 use crate::events::append_attributed;
 use crate::ledger_reads::{fetch_active_holds, fetch_hold, fetch_transaction};
-use crate::{SqliteEngine, accounts, ledger_reads, ledger_write};
+use crate::multi_row::{MAX_BINDS, push_list};
+use crate::{SqliteEngine, ledger_reads, ledger_write};
+
+/// Reads the accounts of `ids` that exist, in ascending id order (the lock order).
+async fn fetch_existing_accounts(
+    conn: &mut SqliteConnection,
+    ids: &BTreeSet<AccountId>,
+) -> Result<Vec<Account>, StoreError> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let mut accounts = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BINDS) {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id IN ("
+        ));
+        push_list(&mut query, chunk.iter().copied());
+        query.push(") ORDER BY id");
+        let rows: Vec<AccountRow> = query
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .store_context("failed to read accounts")?;
+        accounts.extend(convert_all::<_, Account>(rows)?);
+    }
+    Ok(accounts)
+}
 
 /// Loads everything a group names: the named holds and originals (which name their
 /// accounts), the accounts, their active holds, and the internal accounts of the currencies
@@ -42,7 +71,7 @@ async fn load_state(
             state.transactions.insert(original.id, original);
         }
     }
-    for account in accounts::fetch_existing(conn, &touched.accounts).await? {
+    for account in fetch_existing_accounts(conn, &touched.accounts).await? {
         state.accounts.insert(account.id, account);
     }
     let ids: Vec<Uuid> = state.accounts.keys().map(|id| id.0).collect();

@@ -10,9 +10,6 @@
 #[macro_use]
 mod columns;
 
-mod accounts;
-mod customer_row;
-mod customers;
 mod error;
 mod events;
 mod files;
@@ -28,6 +25,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use coffre_app::ports::StoreError;
+use coffre_domain::events::{Actor, Event};
 use coffre_domain::ledger::InternalAccount;
 use coffre_store_sql::engine::Engine;
 use coffre_store_sql::store::SqlStore;
@@ -83,6 +81,7 @@ impl Engine for SqliteEngine {
     type OptionalInstant = Option<String>;
 
     const FOR_UPDATE: &'static str = "";
+    const FOR_SHARE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
 
     /// Opens (creating it and its directory if missing) the database named by a `sqlite://PATH`
@@ -168,6 +167,14 @@ impl Engine for SqliteEngine {
 
     fn optional_instant(at: Option<OffsetDateTime>) -> Result<Option<String>, StoreError> {
         instants::optional_instant_text(at)
+    }
+
+    async fn append_events(
+        conn: &mut SqliteConnection,
+        events: &[(Event, Actor)],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        events::append_attributed(conn, events, now).await
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

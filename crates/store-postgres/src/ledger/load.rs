@@ -4,16 +4,16 @@
 use std::collections::BTreeSet;
 
 use coffre_app::ports::StoreError;
+use coffre_domain::Account;
 use coffre_domain::ledger::{InternalAccount, LedgerAccount, LedgerState};
 use coffre_store_sql::ledger_plan::{Touched, internal_accounts_of, state_currencies};
 use coffre_store_sql::ledger_rows::{
     HoldRow, InternalAccountRow, PostingRow, TransactionRow, transactions_from_rows,
 };
-use coffre_store_sql::rows::convert_all;
+use coffre_store_sql::rows::{AccountRow, convert_all};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::accounts;
 use crate::error::StoreContext;
 
 /// Locks and loads the state what a group names needs. What does not exist is simply absent:
@@ -31,7 +31,7 @@ pub(super) async fn lock_state(
     ids.extend(original_accounts(conn, &originals).await?);
     let ids: Vec<Uuid> = ids.into_iter().collect();
     let mut state = LedgerState::default();
-    for account in accounts::lock_all(conn, &ids).await? {
+    for account in lock_accounts(conn, &ids).await? {
         state.accounts.insert(account.id, account);
     }
     for hold in load_holds(conn, &ids, &holds).await? {
@@ -46,6 +46,21 @@ pub(super) async fn lock_state(
         state.internal.insert(account, balance);
     }
     Ok(state)
+}
+
+/// Reads and locks the accounts among `ids` that exist, in id order (the lock order every
+/// transaction that locks several accounts follows).
+async fn lock_accounts(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Account>, StoreError> {
+    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+    .store_context("failed to lock accounts")?;
+    convert_all(rows)
 }
 
 /// The accounts of the named holds.

@@ -18,9 +18,9 @@ use coffre_store_sql::ledger_group::{SplitGroup, apply_group, finish, split_grou
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use crate::PostgresEngine;
 use crate::error::StoreContext;
 use crate::events;
-use crate::{PostgresEngine, accounts};
 
 /// Runs a group of batches (see [`coffre_app::ports::Ledger::execute`]). PostgreSQL's default
 /// `READ COMMITTED` is enough: everything read to decide is read under a row lock, and a key
@@ -57,7 +57,7 @@ impl Ledger for PostgresEngine {
     }
 
     async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {
-        accounts::id_by_iban(&self.pool, iban).await
+        reads::account_id_by_iban(&self.pool, iban).await
     }
 
     async fn get_transaction(&self, id: TransactionId) -> Result<Transaction, StoreError> {

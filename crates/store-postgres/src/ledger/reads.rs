@@ -3,8 +3,8 @@
 use coffre_app::ports::{
     StatementFilter, StatementLine, StatementTotals, StoreError, TransactionFilter,
 };
-use coffre_domain::AccountId;
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
+use coffre_domain::{AccountId, Iban};
 use coffre_store_sql::ledger_rows::{
     HoldRow, PostingRow, StatementLineRow, TransactionRow, transactions_from_rows,
 };
@@ -36,6 +36,19 @@ async fn with_postings(
     .await
     .store_context("failed to read postings")?;
     transactions_from_rows(rows, postings)
+}
+
+/// The id of the account with this IBAN, if any (IBANs are unique, whatever the status).
+pub(crate) async fn account_id_by_iban(
+    pool: &PgPool,
+    iban: &Iban,
+) -> Result<Option<AccountId>, StoreError> {
+    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM accounts WHERE iban = $1")
+        .bind(iban.electronic())
+        .fetch_optional(pool)
+        .await
+        .store_context("failed to find an account by IBAN")?;
+    Ok(id.map(AccountId))
 }
 
 /// Reads a transaction with its postings.

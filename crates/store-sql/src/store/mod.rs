@@ -1,6 +1,5 @@
 //! The store both adapters are: [`SqlStore`] over an [`Engine`], implementing every port.
 
-mod forward;
 mod forward_ledger;
 
 use crate::engine::Engine;
