@@ -12,7 +12,6 @@ mod columns;
 mod error;
 mod events;
 mod ledger;
-mod oauth;
 
 use std::time::Duration;
 
@@ -54,6 +53,16 @@ impl Engine for PostgresEngine {
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const FOR_SHARE: &'static str = " FOR SHARE";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+
+    type TextList = Vec<String>;
+
+    fn text_list(items: Vec<String>) -> Vec<String> {
+        items
+    }
+
+    fn text_list_items(list: Vec<String>) -> Vec<String> {
+        list
+    }
 
     /// Connects to the database named by a `postgres://` URL.
     async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -107,6 +116,31 @@ impl Engine for PostgresEngine {
 
     fn conn(conn: &mut PgConnection) -> &mut PgConnection {
         conn
+    }
+
+    /// The advisory locks of the keys' hashes, in hash order (keys whose hashes collide
+    /// share a lock, taken once).
+    async fn lock_keys(
+        conn: &mut PgConnection,
+        namespace: i32,
+        keys: &[String],
+    ) -> Result<(), StoreError> {
+        let hashes: Vec<i32> = sqlx::query_scalar(
+            "SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k ORDER BY h",
+        )
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await
+        .store_context("failed to hash advisory lock keys")?;
+        for hash in hashes {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(namespace)
+                .bind(hash)
+                .execute(&mut *conn)
+                .await
+                .store_context("failed to take an advisory lock")?;
+        }
+        Ok(())
     }
 
     /// A transaction-scoped advisory lock on `(namespace, hashtext(key))`.

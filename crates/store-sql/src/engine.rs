@@ -12,7 +12,7 @@ use std::future::Future;
 use coffre_app::ports::StoreError;
 use coffre_domain::events::{Actor, Event};
 use sqlx::pool::PoolConnection;
-use sqlx::{Database, Encode, Executor, IntoArguments, Transaction, Type};
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 use time::OffsetDateTime;
 
 /// One database engine, as the shared storage code needs it. Implemented by each adapter's
@@ -48,6 +48,21 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
     /// transaction holds (`" FOR UPDATE SKIP LOCKED"`); empty with a single writer.
     const SKIP_LOCKED: &'static str;
 
+    /// How a list of strings is stored: PostgreSQL `text[]`, SQLite JSON text.
+    type TextList: for<'q> Encode<'q, Self::Db>
+        + for<'r> Decode<'r, Self::Db>
+        + Type<Self::Db>
+        + Send
+        + Sync
+        + Unpin
+        + 'static;
+
+    /// A list of strings as this engine stores it.
+    fn text_list(items: Vec<String>) -> Self::TextList;
+
+    /// The strings of a stored list.
+    fn text_list_items(list: Self::TextList) -> Vec<String>;
+
     /// Connects to the database a URL names.
     fn connect(url: &str) -> impl Future<Output = anyhow::Result<Self>> + Send;
 
@@ -77,6 +92,15 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
 
     /// The executor of a connection: `E::conn(&mut tx)` in a transaction.
     fn conn(conn: &mut <Self::Db as Database>::Connection) -> Self::Conn<'_>;
+
+    /// Takes the key locks of all `keys` (see [`Engine::lock_key`]) in the one order every
+    /// holder of several of them follows, so that two such transactions never wait for each
+    /// other in a cycle.
+    fn lock_keys(
+        conn: &mut <Self::Db as Database>::Connection,
+        namespace: i32,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Serializes, until the transaction ends, the transactions that take the same
     /// `(namespace, key)`, whether or not a row for the key exists yet (an advisory lock on

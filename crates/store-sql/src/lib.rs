@@ -24,7 +24,7 @@ pub mod ledger_rows;
 pub mod listing;
 pub mod logins;
 mod mfa;
-pub mod oauth;
+mod oauth;
 pub mod rows;
 mod sql;
 pub mod store;

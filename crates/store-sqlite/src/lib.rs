@@ -18,7 +18,6 @@ mod ledger;
 mod ledger_reads;
 mod ledger_write;
 mod multi_row;
-mod oauth;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -35,6 +34,7 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
 };
+use sqlx::types::Json;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use time::OffsetDateTime;
 
@@ -83,6 +83,16 @@ impl Engine for SqliteEngine {
     const FOR_UPDATE: &'static str = "";
     const FOR_SHARE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
+
+    type TextList = Json<Vec<String>>;
+
+    fn text_list(items: Vec<String>) -> Json<Vec<String>> {
+        Json(items)
+    }
+
+    fn text_list_items(list: Json<Vec<String>>) -> Vec<String> {
+        list.0
+    }
 
     /// Opens (creating it and its directory if missing) the database named by a `sqlite://PATH`
     /// URL, in WAL mode with `synchronous=FULL`: a committed transaction survives a power cut.
@@ -154,6 +164,11 @@ impl Engine for SqliteEngine {
 
     fn conn(conn: &mut SqliteConnection) -> &mut SqliteConnection {
         conn
+    }
+
+    /// The single writer already serializes every write transaction.
+    async fn lock_keys(_: &mut SqliteConnection, _: i32, _: &[String]) -> Result<(), StoreError> {
+        Ok(())
     }
 
     /// The single writer already serializes every write transaction.

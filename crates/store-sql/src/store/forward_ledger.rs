@@ -1,17 +1,15 @@
-//! The ledger and OAuth ports, not yet written once for both engines (see `forward`).
+//! The ledger port, not yet written once for both engines: each engine type still implements
+//! it, and this impl hands the calls on until it moves into this crate.
 
 use std::future::Future;
 
 use coffre_app::ports::{
-    AuthorizationCodeRecord, ClientRecord, Ledger, LedgerBatch, LedgerOutcome, OAuthStore,
-    RefreshTokenRecord, RefreshTokenState, Rotation, StatementFilter, StatementLine,
-    StatementTotals, StoreError, TransactionFilter, UserRecord,
+    Ledger, LedgerBatch, LedgerOutcome, StatementFilter, StatementLine, StatementTotals,
+    StoreError, TransactionFilter,
 };
+use coffre_domain::AccountId;
 use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
-use coffre_domain::oauth::ClientId;
-use coffre_domain::{AccountId, UserId};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::SqlStore;
 use crate::engine::Engine;
@@ -92,91 +90,5 @@ impl<Eng: Engine + Ledger> Ledger for SqlStore<Eng> {
         to: OffsetDateTime,
     ) -> impl Future<Output = Result<StatementTotals, StoreError>> + Send {
         self.engine.statement_totals(account, from, to)
-    }
-}
-
-impl<Eng: Engine + OAuthStore> OAuthStore for SqlStore<Eng> {
-    fn insert_client(
-        &self,
-        client: &ClientRecord,
-        service_user: Option<&UserRecord>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.insert_client(client, service_user)
-    }
-
-    fn find_client(
-        &self,
-        id: ClientId,
-    ) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send {
-        self.engine.find_client(id)
-    }
-
-    fn insert_authorization_code(
-        &self,
-        code: &AuthorizationCodeRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.insert_authorization_code(code)
-    }
-
-    fn take_authorization_code(
-        &self,
-        code_hash: &str,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<AuthorizationCodeRecord>, StoreError>> + Send {
-        self.engine.take_authorization_code(code_hash, now)
-    }
-
-    fn insert_refresh_token(
-        &self,
-        token: &RefreshTokenRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.insert_refresh_token(token)
-    }
-
-    fn rotate_refresh_token(
-        &self,
-        presented_hash: &str,
-        next: &RefreshTokenRecord,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Rotation, StoreError>> + Send {
-        self.engine.rotate_refresh_token(presented_hash, next, now)
-    }
-
-    fn find_refresh_token(
-        &self,
-        token_hash: &str,
-    ) -> impl Future<Output = Result<Option<RefreshTokenState>, StoreError>> + Send {
-        self.engine.find_refresh_token(token_hash)
-    }
-
-    fn revoke_refresh_family(
-        &self,
-        family_id: Uuid,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.revoke_refresh_family(family_id, now)
-    }
-
-    fn revoke_user_refresh_families(
-        &self,
-        user_id: UserId,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.revoke_user_refresh_families(user_id, now)
-    }
-
-    fn revoke_access_token(
-        &self,
-        jti: Uuid,
-        expires_at: OffsetDateTime,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.engine.revoke_access_token(jti, expires_at)
-    }
-
-    fn access_token_revoked(
-        &self,
-        jti: Uuid,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.engine.access_token_revoked(jti)
     }
 }

@@ -8,8 +8,8 @@ use crate::engine::Engine;
 /// their engine. Each port is implemented here, once, generic over the engine (ADR 0021); what
 /// an engine does differently is an [`Engine`] method.
 ///
-/// While the ports move here one by one, a port not moved yet is still implemented by each
-/// engine type, and `forward` hands its calls on.
+/// The ledger is not moved here yet: each engine type still implements it, and
+/// `forward_ledger` hands its calls on.
 #[derive(Debug, Clone)]
 pub struct SqlStore<E> {
     pub(crate) engine: E,

@@ -2,8 +2,8 @@
 //! token's presentation comes to, the same for both engines.
 //!
 //! A client's redirect URIs and grants are lists, which each engine stores its own way
-//! (PostgreSQL `text[]`, SQLite JSON text): the adapters read them into `Vec<String>` beside a
-//! flattened [`ClientColumns`] and hand both to [`client_record`].
+//! (PostgreSQL `text[]`, SQLite JSON text): a [`ClientRow`] reads them as the engine's
+//! [`TextList`](crate::engine::Engine::TextList) beside a flattened [`ClientColumns`].
 
 use coffre_app::ports::{
     AuthorizationCodeRecord, ClientRecord, RefreshTokenRecord, RefreshTokenState, Rotation,
@@ -17,9 +17,18 @@ use uuid::Uuid;
 use crate::rows::corrupt;
 use crate::writes::stored_instant;
 
+/// An `oauth_clients` row, with its lists as the engine stores them (`L`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ClientRow<L> {
+    #[sqlx(flatten)]
+    pub(crate) columns: ClientColumns,
+    pub(crate) redirect_uris: L,
+    pub(crate) grants: L,
+}
+
 /// The `oauth_clients` columns that are not lists.
 #[derive(Debug, sqlx::FromRow)]
-pub struct ClientColumns {
+pub(crate) struct ClientColumns {
     id: Uuid,
     name: String,
     client_type: String,
@@ -32,7 +41,7 @@ pub struct ClientColumns {
 }
 
 /// A client from its columns and its two lists, each parsed back through the domain.
-pub fn client_record(
+pub(crate) fn client_record(
     columns: ClientColumns,
     redirect_uris: Vec<String>,
     grants: Vec<String>,
@@ -63,7 +72,7 @@ pub fn client_record(
 }
 
 /// The stored names of a client's grants.
-pub fn grant_names(grants: &[GrantType]) -> Vec<String> {
+pub(crate) fn grant_names(grants: &[GrantType]) -> Vec<String> {
     grants
         .iter()
         .map(|grant| grant.as_str().to_owned())
@@ -71,14 +80,14 @@ pub fn grant_names(grants: &[GrantType]) -> Vec<String> {
 }
 
 /// Brings a client's creation time to the stored precision.
-pub fn normalise_client(mut record: ClientRecord) -> ClientRecord {
+pub(crate) fn normalise_client(mut record: ClientRecord) -> ClientRecord {
     record.created_at = stored_instant(record.created_at);
     record
 }
 
 /// An `oauth_authorization_codes` row.
 #[derive(Debug, sqlx::FromRow)]
-pub struct AuthorizationCodeRow {
+pub(crate) struct AuthorizationCodeRow {
     code_hash: String,
     client_id: Uuid,
     user_id: Uuid,
@@ -109,7 +118,7 @@ impl From<AuthorizationCodeRow> for AuthorizationCodeRecord {
 }
 
 /// Brings a code's instants to the stored precision.
-pub fn normalise_code(mut code: AuthorizationCodeRecord) -> AuthorizationCodeRecord {
+pub(crate) fn normalise_code(mut code: AuthorizationCodeRecord) -> AuthorizationCodeRecord {
     code.auth_time = stored_instant(code.auth_time);
     code.expires_at = stored_instant(code.expires_at);
     code
@@ -118,7 +127,7 @@ pub fn normalise_code(mut code: AuthorizationCodeRecord) -> AuthorizationCodeRec
 /// An `oauth_refresh_tokens` row, with whether any token of its family is revoked
 /// (`family_revoked`, computed by the query).
 #[derive(Debug, sqlx::FromRow)]
-pub struct RefreshTokenRow {
+pub(crate) struct RefreshTokenRow {
     token_hash: String,
     family_id: Uuid,
     client_id: Uuid,
@@ -153,7 +162,7 @@ impl From<RefreshTokenRow> for RefreshTokenState {
 }
 
 /// Brings a refresh token's instants to the stored precision.
-pub fn normalise_refresh_token(mut token: RefreshTokenRecord) -> RefreshTokenRecord {
+pub(crate) fn normalise_refresh_token(mut token: RefreshTokenRecord) -> RefreshTokenRecord {
     token.auth_time = stored_instant(token.auth_time);
     token.issued_at = stored_instant(token.issued_at);
     token.expires_at = stored_instant(token.expires_at);
@@ -163,7 +172,7 @@ pub fn normalise_refresh_token(mut token: RefreshTokenRecord) -> RefreshTokenRec
 /// What presenting a refresh token must write, decided from its state read under its family's
 /// lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RotationPlan {
+pub(crate) enum RotationPlan {
     /// Unknown, expired or of a revoked family: nothing to write.
     Refuse,
     /// Used already (a replay): revoke this family.
@@ -174,7 +183,7 @@ pub enum RotationPlan {
 
 impl RotationPlan {
     /// What the caller is told once the plan is written.
-    pub fn outcome(self) -> Rotation {
+    pub(crate) fn outcome(self) -> Rotation {
         match self {
             RotationPlan::Refuse => Rotation::Invalid,
             RotationPlan::RevokeFamily(_) => Rotation::Reused,
@@ -187,7 +196,7 @@ impl RotationPlan {
 /// refused before reuse is considered: only a replay of a token that would still work revokes
 /// its family. A `next` token of another family, client or user is a bug: the family would
 /// escape its revocation.
-pub fn plan_rotation(
+pub(crate) fn plan_rotation(
     state: Option<RefreshTokenState>,
     next: &RefreshTokenRecord,
     now: OffsetDateTime,
