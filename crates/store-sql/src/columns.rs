@@ -18,3 +18,27 @@ macro_rules! account_columns {
          outgoing_day, version, created_at, updated_at, closed_at"
     };
 }
+
+/// The `transactions` columns a `TransactionRow` reads.
+macro_rules! transaction_columns {
+    () => {
+        "id, type, status, amount_minor, currency, source_account_id, destination_account_id, \
+         counterparty_iban, label, reverses_id, reversed_by_id, hold_id, created_at, completed_at"
+    };
+}
+
+/// The `postings` columns a `PostingRow` reads.
+macro_rules! posting_columns {
+    () => {
+        "entry_id, transaction_id, account_id, direction, amount_minor, currency, \
+         balance_after_minor"
+    };
+}
+
+/// The `holds` columns a `HoldRow` reads.
+macro_rules! hold_columns {
+    () => {
+        "id, account_id, amount_minor, currency, status, expires_at, captured_minor, \
+         capture_transaction_id, created_at, updated_at"
+    };
+}

@@ -18,6 +18,7 @@ mod customers;
 pub mod engine;
 pub mod error;
 mod housekeeping;
+pub mod ledger;
 pub mod ledger_group;
 pub mod ledger_plan;
 pub mod ledger_rows;

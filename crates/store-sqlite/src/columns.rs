@@ -9,3 +9,11 @@ macro_rules! account_columns {
          outgoing_day, version, created_at, updated_at, closed_at"
     };
 }
+
+/// The `holds` columns a `HoldRow` reads.
+macro_rules! hold_columns {
+    () => {
+        "id, account_id, amount_minor, currency, status, expires_at, captured_minor, \
+         capture_transaction_id, created_at, updated_at"
+    };
+}

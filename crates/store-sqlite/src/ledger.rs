@@ -2,28 +2,49 @@
 //! commit). The single writer holds the database from the first read to the commit, so
 //! everything loaded is locked, and a key found free is still free at the commit.
 
-use coffre_app::ports::{
-    Ledger, LedgerBatch, LedgerOutcome, StatementFilter, StatementLine, StatementTotals,
-    StoreError, TransactionFilter,
-};
+use coffre_app::ports::{LedgerBatch, LedgerOutcome, StoreError};
+use coffre_domain::ledger::Hold;
 use coffre_domain::ledger::LedgerState;
-use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
 use std::collections::BTreeSet;
 
-use coffre_domain::{Account, AccountId, Iban};
+use coffre_domain::{Account, AccountId};
+use coffre_store_sql::ledger::LedgerEngine;
+use coffre_store_sql::ledger::reads::{fetch_hold, fetch_transaction};
 use coffre_store_sql::ledger_group::{SplitGroup, apply_group, finish, split_group, touched_by};
 use coffre_store_sql::ledger_plan::{Touched, internal_accounts_of, state_currencies};
-use coffre_store_sql::ledger_rows::InternalAccountRow;
+use coffre_store_sql::ledger_rows::{HoldRow, InternalAccountRow};
 use coffre_store_sql::rows::{AccountRow, convert_all};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::StoreContext;
 use crate::events::append_attributed;
-use crate::ledger_reads::{fetch_active_holds, fetch_hold, fetch_transaction};
 use crate::multi_row::{MAX_BINDS, push_list};
-use crate::{SqliteEngine, ledger_reads, ledger_write};
+use crate::{SqliteEngine, ledger_write};
+
+/// The active holds of the accounts.
+pub(crate) async fn fetch_active_holds(
+    conn: &mut SqliteConnection,
+    accounts: &[Uuid],
+) -> Result<Vec<Hold>, StoreError> {
+    let mut holds = Vec::new();
+    for chunk in accounts.chunks(MAX_BINDS) {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            hold_columns!(),
+            " FROM holds WHERE status = 'ACTIVE' AND account_id IN ("
+        ));
+        push_list(&mut query, chunk.iter().copied());
+        query.push(")");
+        let rows: Vec<HoldRow> = query
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .store_context("failed to read active holds")?;
+        holds.extend(convert_all::<_, Hold>(rows)?);
+    }
+    Ok(holds)
+}
 
 /// Reads the accounts of `ids` that exist, in ascending id order (the lock order).
 async fn fetch_existing_accounts(
@@ -59,13 +80,13 @@ async fn load_state(
 ) -> Result<LedgerState, StoreError> {
     let mut state = LedgerState::default();
     for id in &touched.holds {
-        if let Some(hold) = fetch_hold(conn, *id).await? {
+        if let Some(hold) = fetch_hold::<SqliteEngine>(conn, *id).await? {
             touched.accounts.insert(hold.account_id);
             state.holds.insert(hold.id, hold);
         }
     }
     for id in &touched.originals {
-        if let Some(original) = fetch_transaction(conn, *id).await? {
+        if let Some(original) = fetch_transaction::<SqliteEngine>(conn, *id).await? {
             touched.accounts.extend(original.source);
             touched.accounts.extend(original.destination);
             state.transactions.insert(original.id, original);
@@ -122,72 +143,11 @@ pub(crate) async fn execute(
     Ok(outcomes)
 }
 
-impl Ledger for SqliteEngine {
-    async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
+impl LedgerEngine for SqliteEngine {
+    async fn execute_group(
+        &self,
+        group: Vec<LedgerBatch>,
+    ) -> Result<Vec<LedgerOutcome>, StoreError> {
         execute(&self.write, group).await
-    }
-
-    async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {
-        ledger_reads::account_id_by_iban(&self.read, iban).await
-    }
-
-    async fn get_transaction(&self, id: TransactionId) -> Result<Transaction, StoreError> {
-        ledger_reads::get_transaction(&self.read, id).await
-    }
-
-    async fn list_transactions(
-        &self,
-        filter: &TransactionFilter,
-        before: Option<TransactionId>,
-        limit: u32,
-    ) -> Result<Vec<Transaction>, StoreError> {
-        ledger_reads::list_transactions(&self.read, filter, before, limit).await
-    }
-
-    async fn get_hold(&self, id: HoldId) -> Result<Hold, StoreError> {
-        ledger_reads::get_hold(&self.read, id).await
-    }
-
-    async fn expired_holds(
-        &self,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<HoldId>, StoreError> {
-        ledger_reads::expired_holds(&self.read, now, limit).await
-    }
-
-    async fn pending_holds_minor(
-        &self,
-        account: AccountId,
-        now: OffsetDateTime,
-    ) -> Result<i64, StoreError> {
-        ledger_reads::pending_holds_minor(&self.read, account, now).await
-    }
-
-    async fn statement_lines(
-        &self,
-        account: AccountId,
-        filter: &StatementFilter,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<StatementLine>, StoreError> {
-        ledger_reads::statement_lines(&self.read, account, filter, after, limit).await
-    }
-
-    async fn balance_before(
-        &self,
-        account: AccountId,
-        instant: OffsetDateTime,
-    ) -> Result<i64, StoreError> {
-        ledger_reads::balance_before(&self.read, account, instant).await
-    }
-
-    async fn statement_totals(
-        &self,
-        account: AccountId,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<StatementTotals, StoreError> {
-        ledger_reads::statement_totals(&self.read, account, from, to).await
     }
 }

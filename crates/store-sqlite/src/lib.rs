@@ -15,7 +15,6 @@ mod events;
 mod files;
 mod instants;
 mod ledger;
-mod ledger_reads;
 mod ledger_write;
 mod multi_row;
 

@@ -5,18 +5,12 @@
 
 mod idempotency;
 mod load;
-pub(crate) mod reads;
 mod write;
 
-use coffre_app::ports::{
-    Ledger, LedgerBatch, LedgerOutcome, StatementFilter, StatementLine, StatementTotals,
-    StoreError, TransactionFilter,
-};
-use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
-use coffre_domain::{AccountId, Iban};
+use coffre_app::ports::{LedgerBatch, LedgerOutcome, StoreError};
+use coffre_store_sql::ledger::LedgerEngine;
 use coffre_store_sql::ledger_group::{SplitGroup, apply_group, finish, split_group, touched_by};
 use sqlx::PgPool;
-use time::OffsetDateTime;
 
 use crate::PostgresEngine;
 use crate::error::StoreContext;
@@ -51,72 +45,11 @@ pub(crate) async fn execute(
     Ok(outcomes)
 }
 
-impl Ledger for PostgresEngine {
-    async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
+impl LedgerEngine for PostgresEngine {
+    async fn execute_group(
+        &self,
+        group: Vec<LedgerBatch>,
+    ) -> Result<Vec<LedgerOutcome>, StoreError> {
         execute(&self.pool, group).await
-    }
-
-    async fn account_id_by_iban(&self, iban: &Iban) -> Result<Option<AccountId>, StoreError> {
-        reads::account_id_by_iban(&self.pool, iban).await
-    }
-
-    async fn get_transaction(&self, id: TransactionId) -> Result<Transaction, StoreError> {
-        reads::get_transaction(&self.pool, id).await
-    }
-
-    async fn list_transactions(
-        &self,
-        filter: &TransactionFilter,
-        before: Option<TransactionId>,
-        limit: u32,
-    ) -> Result<Vec<Transaction>, StoreError> {
-        reads::list_transactions(&self.pool, filter, before, limit).await
-    }
-
-    async fn get_hold(&self, id: HoldId) -> Result<Hold, StoreError> {
-        reads::get_hold(&self.pool, id).await
-    }
-
-    async fn expired_holds(
-        &self,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<HoldId>, StoreError> {
-        reads::expired_holds(&self.pool, now, limit).await
-    }
-
-    async fn pending_holds_minor(
-        &self,
-        account: AccountId,
-        now: OffsetDateTime,
-    ) -> Result<i64, StoreError> {
-        reads::pending_holds_minor(&self.pool, account, now).await
-    }
-
-    async fn statement_lines(
-        &self,
-        account: AccountId,
-        filter: &StatementFilter,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<StatementLine>, StoreError> {
-        reads::statement_lines(&self.pool, account, filter, after, limit).await
-    }
-
-    async fn balance_before(
-        &self,
-        account: AccountId,
-        instant: OffsetDateTime,
-    ) -> Result<i64, StoreError> {
-        reads::balance_before(&self.pool, account, instant).await
-    }
-
-    async fn statement_totals(
-        &self,
-        account: AccountId,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<StatementTotals, StoreError> {
-        reads::statement_totals(&self.pool, account, from, to).await
     }
 }

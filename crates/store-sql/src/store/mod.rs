@@ -1,15 +1,10 @@
 //! The store both adapters are: [`SqlStore`] over an [`Engine`], implementing every port.
 
-mod forward_ledger;
-
 use crate::engine::Engine;
 
 /// The storage adapter, over one engine: `PostgresStore` and `SqliteStore` are this type over
 /// their engine. Each port is implemented here, once, generic over the engine (ADR 0021); what
 /// an engine does differently is an [`Engine`] method.
-///
-/// The ledger is not moved here yet: each engine type still implements it, and
-/// `forward_ledger` hands its calls on.
 #[derive(Debug, Clone)]
 pub struct SqlStore<E> {
     pub(crate) engine: E,
