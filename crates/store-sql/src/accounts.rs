@@ -8,7 +8,7 @@ use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 use time::Date;
 use uuid::Uuid;
 
-use crate::customers::read_customer;
+use crate::customer_row::read_customer;
 use crate::engine::{Engine, StoreContext};
 use crate::ledger_plan::attributed;
 use crate::listing::counted_page;

@@ -9,6 +9,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::accounts::{lock_of_customer, write_back_all};
+use crate::customer_row::read_customer;
 use crate::engine::{Engine, StoreContext};
 use crate::ledger_plan::attributed;
 use crate::listing::{counted_page, like_pattern, search_text};
@@ -17,29 +18,6 @@ use crate::rows::{AccountRow, CustomerRow};
 use crate::sql::RowLock;
 use crate::store::SqlStore;
 use crate::writes::{check_updated_under_lock, customer_to_update, normalise_customer};
-
-/// Reads a customer, its row locked as asked.
-pub(crate) async fn read_customer<E: Engine>(
-    conn: &mut <E::Db as Database>::Connection,
-    id: CustomerId,
-    lock: RowLock,
-) -> Result<Customer, StoreError>
-where
-    Uuid: for<'q> Encode<'q, E::Db> + Type<E::Db>,
-    CustomerRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
-{
-    let select = concat!(
-        "SELECT ",
-        customer_columns!(),
-        " FROM customers WHERE id = $1"
-    );
-    let row: Option<CustomerRow> = sqlx::query_as(lock.applied_to::<E>(select))
-        .bind(id.0)
-        .fetch_optional(E::conn(conn))
-        .await
-        .store_context::<E>("failed to read customer")?;
-    row.ok_or(StoreError::NotFound)?.try_into()
-}
 
 /// Appends the filter's `WHERE` clause.
 fn push_filter<E: Engine>(query: &mut QueryBuilder<E::Db>, filter: &CustomerFilter)

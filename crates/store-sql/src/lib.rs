@@ -1,19 +1,18 @@
-//! What Coffre's SQL storage adapters share, written once for both engines.
-//!
-//! Only the engine-independent part lives here: the rows as a query returns them and their
-//! fallible conversion into domain values, the generic half of error classification, and the
-//! pure decisions an adapter takes around its SQL (what to write back after an update under
-//! lock, how a search becomes a `LIKE` pattern, how a page is counted). SQL text, pools,
-//! transactions and locking stay in each adapter, duplicated by design: one adapter per engine.
+//! Coffre's storage, written once for both engines: every storage port is implemented here for
+//! [`SqlStore`](store::SqlStore) over an [`Engine`](engine::Engine), with the SQL, the control
+//! flow (transactions, locks, write-backs, pages), the rows and their conversion into domain
+//! values. What truly differs per engine is an `Engine` item, which each adapter implements
+//! (ADR 0024).
 //!
 //! This crate depends on sqlx without any engine feature, and on neither adapter: the adapters
-//! depend on it the way they depend on `app`, and still never call each other (ADR 0006).
+//! depend on it the way they depend on `app`, and never call each other.
 
 #[macro_use]
 mod columns;
 
 mod accounts;
 mod audit;
+mod customer_row;
 mod customers;
 pub mod engine;
 pub mod error;
