@@ -1,24 +1,25 @@
-//! The transaction engine: one `BEGIN IMMEDIATE` transaction per group of batches (group
-//! commit). The single writer holds the database from the first read to the commit, so
-//! everything loaded is locked, and a key found free is still free at the commit.
+//! The ledger group's steps on SQLite (the script that runs them is `store-sql`'s). The group
+//! runs in one `BEGIN IMMEDIATE` transaction on the single writer, which holds the database
+//! from the first read to the commit: everything loaded is locked, and a key found free is
+//! still free at the commit. Writes go in multi-row statements, chunked under the bind limit
+//! (`ledger_write`).
 
-use coffre_app::ports::{LedgerBatch, LedgerOutcome, StoreError};
-use coffre_domain::ledger::Hold;
-use coffre_domain::ledger::LedgerState;
 use std::collections::BTreeSet;
 
+use coffre_app::ports::{LedgerOutcome, StoreError};
+use coffre_domain::ledger::{Hold, LedgerState};
 use coffre_domain::{Account, AccountId};
 use coffre_store_sql::ledger::LedgerEngine;
 use coffre_store_sql::ledger::reads::{fetch_hold, fetch_transaction};
-use coffre_store_sql::ledger_group::{SplitGroup, apply_group, finish, split_group, touched_by};
-use coffre_store_sql::ledger_plan::{Touched, internal_accounts_of, state_currencies};
+use coffre_store_sql::ledger_group::{Member, Record};
+use coffre_store_sql::ledger_plan::{LedgerDiff, Touched, internal_accounts_of, state_currencies};
 use coffre_store_sql::ledger_rows::{HoldRow, InternalAccountRow};
 use coffre_store_sql::rows::{AccountRow, convert_all};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::StoreContext;
-use crate::events::append_attributed;
 use crate::multi_row::{MAX_BINDS, push_list};
 use crate::{SqliteEngine, ledger_write};
 
@@ -74,7 +75,7 @@ async fn fetch_existing_accounts(
 /// Loads everything a group names: the named holds and originals (which name their
 /// accounts), the accounts, their active holds, and the internal accounts of the currencies
 /// involved. What does not exist is left out, for `apply` to refuse.
-async fn load_state(
+async fn lock_state(
     conn: &mut SqliteConnection,
     mut touched: Touched,
 ) -> Result<LedgerState, StoreError> {
@@ -116,38 +117,38 @@ async fn load_state(
     Ok(state)
 }
 
-/// Runs a group of batches (see `coffre_app::ports::Ledger`).
-pub(crate) async fn execute(
-    write: &SqlitePool,
-    group: Vec<LedgerBatch>,
-) -> Result<Vec<LedgerOutcome>, StoreError> {
-    let SplitGroup {
-        members,
-        responders,
-        now,
-    } = split_group(group)?;
-    let mut tx = write
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .store_context("failed to begin ledger group")?;
-    let earlier = ledger_write::earlier_outcomes(&mut tx, &members).await?;
-    let before = load_state(&mut tx, touched_by(&members, &earlier)).await?;
-    let applied = apply_group(&before, &members, &earlier, now)?;
-    ledger_write::write_diff(&mut tx, &applied.diff).await?;
-    append_attributed(&mut tx, &applied.events, now).await?;
-    let (records, outcomes) = finish(applied.results, earlier, responders)?;
-    ledger_write::insert_records(&mut tx, &members, &records, now).await?;
-    tx.commit()
-        .await
-        .store_context("failed to commit ledger group")?;
-    Ok(outcomes)
-}
-
 impl LedgerEngine for SqliteEngine {
-    async fn execute_group(
-        &self,
-        group: Vec<LedgerBatch>,
-    ) -> Result<Vec<LedgerOutcome>, StoreError> {
-        execute(&self.write, group).await
+    /// The single writer holds the database from here to the commit: a key found free is
+    /// still free when the reply is stored.
+    async fn claim_keys(
+        conn: &mut SqliteConnection,
+        members: &[Member],
+        _now: OffsetDateTime,
+    ) -> Result<Vec<Option<LedgerOutcome>>, StoreError> {
+        ledger_write::claim_keys(conn, members).await
+    }
+
+    async fn lock_state(
+        conn: &mut SqliteConnection,
+        touched: Touched,
+    ) -> Result<LedgerState, StoreError> {
+        lock_state(conn, touched).await
+    }
+
+    async fn write_diff(
+        conn: &mut SqliteConnection,
+        _before: &LedgerState,
+        diff: &LedgerDiff,
+    ) -> Result<(), StoreError> {
+        ledger_write::write_diff(conn, diff).await
+    }
+
+    async fn store_replies(
+        conn: &mut SqliteConnection,
+        members: &[Member],
+        records: &[Record],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        ledger_write::store_replies(conn, members, records, now).await
     }
 }

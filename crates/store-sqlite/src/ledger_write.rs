@@ -17,7 +17,7 @@ use crate::multi_row::MAX_BINDS;
 
 /// For each member, the outcome of an earlier request with its key (its response to replay,
 /// or a refusal for another request), or `None` when the member runs now.
-pub(crate) async fn earlier_outcomes(
+pub(crate) async fn claim_keys(
     conn: &mut SqliteConnection,
     members: &[Member],
 ) -> Result<Vec<Option<LedgerOutcome>>, StoreError> {
@@ -55,7 +55,7 @@ pub(crate) async fn earlier_outcomes(
 }
 
 /// Stores the responses the members with a key got.
-pub(crate) async fn insert_records(
+pub(crate) async fn store_replies(
     conn: &mut SqliteConnection,
     members: &[Member],
     records: &[Record],

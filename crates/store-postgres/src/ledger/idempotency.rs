@@ -18,7 +18,7 @@ use crate::error::StoreContext;
 /// Claims the members' keys; for each member, the outcome of an earlier request with its key
 /// (its response to replay, or a refusal for another request), or `None` when the member
 /// runs now.
-pub(super) async fn claim_all(
+pub(super) async fn claim_keys(
     conn: &mut PgConnection,
     members: &[Member],
     now: OffsetDateTime,
@@ -94,7 +94,7 @@ async fn taken(
 }
 
 /// Fills the claimed rows with the responses their batches got.
-pub(super) async fn store_responses(
+pub(super) async fn store_replies(
     conn: &mut PgConnection,
     members: &[Member],
     records: &[Record],

@@ -1,5 +1,6 @@
-//! The ledger port: the transaction engine, run by each engine its own way (see
-//! [`LedgerEngine`]), and the reads of transactions, holds and statements, written once.
+//! The ledger port: the transaction engine, one database transaction per group of batches
+//! (group commit) whose steps each engine runs with its own set-based SQL ([`LedgerEngine`]),
+//! and the reads of transactions, holds and statements.
 
 pub mod reads;
 mod statements;
@@ -10,7 +11,7 @@ use coffre_app::ports::{
     Ledger, LedgerBatch, LedgerOutcome, StatementFilter, StatementLine, StatementTotals,
     StoreError, TransactionFilter,
 };
-use coffre_domain::ledger::{Hold, HoldId, Transaction, TransactionId};
+use coffre_domain::ledger::{Hold, HoldId, LedgerState, Transaction, TransactionId};
 use coffre_domain::{AccountId, Iban};
 use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 use time::OffsetDateTime;
@@ -18,17 +19,48 @@ use uuid::Uuid;
 
 use self::reads::{fetch_hold, fetch_transaction, with_postings};
 use crate::engine::{Engine, StoreContext};
+use crate::ledger_group::{
+    Member, Record, SplitGroup, apply_group, finish, split_group, touched_by,
+};
+use crate::ledger_plan::{LedgerDiff, Touched};
 use crate::ledger_rows::{HoldRow, PostingRow, StatementLineRow, TransactionRow};
 use crate::store::SqlStore;
 
-/// What an engine runs its own way in the ledger: a group of batches, in one transaction
-/// (group commit), with set-based statements of its own SQL.
+/// The steps of a ledger group that each engine runs with its own SQL: they read and write
+/// many rows at once, with statements that differ (`= ANY($1)` and `unnest` arrays on
+/// PostgreSQL; `IN` lists and multi-row `VALUES`, chunked under SQLite's bind limit).
 pub trait LedgerEngine: Engine {
-    /// Runs a group of batches (see [`Ledger::execute`]).
-    fn execute_group(
-        &self,
-        group: Vec<LedgerBatch>,
-    ) -> impl Future<Output = Result<Vec<LedgerOutcome>, StoreError>> + Send;
+    /// Claims the members' idempotency keys: for each member, the outcome of an earlier
+    /// request with its key (its reply to replay, or a refusal for another request), or `None`
+    /// when the member runs now. A key claimed by a concurrent group is waited for.
+    fn claim_keys(
+        conn: &mut <Self::Db as Database>::Connection,
+        members: &[Member],
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<Option<LedgerOutcome>>, StoreError>> + Send;
+
+    /// Locks and loads the state what the group names needs, in the one lock order (customer
+    /// accounts by id, then internal accounts by id; the event chain head comes last, when
+    /// appending). What does not exist is absent: `apply` refuses the commands naming it.
+    fn lock_state(
+        conn: &mut <Self::Db as Database>::Connection,
+        touched: Touched,
+    ) -> impl Future<Output = Result<LedgerState, StoreError>> + Send;
+
+    /// Writes the difference between the locked state and the state after `apply`.
+    fn write_diff(
+        conn: &mut <Self::Db as Database>::Connection,
+        before: &LedgerState,
+        diff: &LedgerDiff,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores the replies of the members that have a key.
+    fn store_replies(
+        conn: &mut <Self::Db as Database>::Connection,
+        members: &[Member],
+        records: &[Record],
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 impl<E: LedgerEngine> Ledger for SqlStore<E>
@@ -44,8 +76,27 @@ where
     HoldRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
     StatementLineRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
 {
+    /// Runs a group of batches in one transaction: claim their keys, lock what they touch,
+    /// apply the pure ledger batch after batch, write what changed and the events that say
+    /// how, and store the replies under their keys, all committed together.
     async fn execute(&self, group: Vec<LedgerBatch>) -> Result<Vec<LedgerOutcome>, StoreError> {
-        self.engine.execute_group(group).await
+        let SplitGroup {
+            members,
+            responders,
+            now,
+        } = split_group(group)?;
+        let mut tx = self.engine.begin_write().await?;
+        let earlier = E::claim_keys(&mut tx, &members, now).await?;
+        let before = E::lock_state(&mut tx, touched_by(&members, &earlier)).await?;
+        let applied = apply_group(&before, &members, &earlier, now)?;
+        E::write_diff(&mut tx, &before, &applied.diff).await?;
+        E::append_events(&mut tx, &applied.events, now).await?;
+        let (records, outcomes) = finish(applied.results, earlier, responders)?;
+        E::store_replies(&mut tx, &members, &records, now).await?;
+        tx.commit()
+            .await
+            .store_context::<E>("failed to commit a ledger group")?;
+        Ok(outcomes)
     }
 
     /// The id of the account with this IBAN, if any (IBANs are unique, whatever the status).
