@@ -13,11 +13,12 @@ mod error;
 mod events;
 mod ledger;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::Context;
 use coffre_app::ports::StoreError;
-use coffre_domain::events::{Actor, Event};
+use coffre_domain::events::EventRecord;
 use coffre_domain::ledger::InternalAccount;
 use coffre_store_sql::engine::Engine;
 use coffre_store_sql::store::SqlStore;
@@ -27,6 +28,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgQueryResult};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// Connections per node: enough for two cores' worth of concurrent requests while leaving the
 /// server's `max_connections` to the other nodes.
@@ -167,12 +169,18 @@ impl Engine for PostgresEngine {
         Ok(at.map(stored_instant))
     }
 
-    async fn append_events(
+    async fn stream_versions(
         conn: &mut PgConnection,
-        events: &[(Event, Actor)],
-        now: OffsetDateTime,
+        streams: &BTreeSet<Uuid>,
+    ) -> Result<BTreeMap<Uuid, i64>, StoreError> {
+        events::stream_versions(conn, streams).await
+    }
+
+    async fn insert_events(
+        conn: &mut PgConnection,
+        records: &[EventRecord],
     ) -> Result<(), StoreError> {
-        events::append_attributed(conn, events, now).await
+        events::insert_all(conn, records).await
     }
 
     fn rows_affected(result: &PgQueryResult) -> u64 {

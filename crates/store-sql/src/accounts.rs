@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::customer_row::read_customer;
 use crate::engine::{Engine, StoreContext};
-use crate::ledger_plan::attributed;
+use crate::events;
+use crate::ledger_rows::ChainHeadRow;
 use crate::listing::counted_page;
 use crate::rows::{AccountRow, CustomerRow, convert_all};
 use crate::sql::{RowLock, for_update};
@@ -170,8 +171,10 @@ where
     Option<i64>: for<'q> Encode<'q, E::Db> + Type<E::Db>,
     Option<Date>: for<'q> Encode<'q, E::Db> + Type<E::Db>,
     (i64,): for<'r> FromRow<'r, <E::Db as Database>::Row>,
+    for<'q> &'q [u8]: Encode<'q, E::Db> + Type<E::Db>,
     CustomerRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
     AccountRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
+    ChainHeadRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
 {
     /// Locks the customer in share mode (a concurrent KYC decision, which locks it for update,
     /// waits for this opening or is seen by it, while several openings may proceed side by
@@ -218,7 +221,7 @@ where
         .await
         .store_context::<E>("failed to insert account")?;
         let opened = [(Event::account_created(&account), actor)];
-        E::append_events(&mut tx, &opened, account.created_at).await?;
+        events::append_attributed::<E>(&mut tx, &opened, account.created_at).await?;
         tx.commit()
             .await
             .store_context::<E>("failed to commit account insert")?;
@@ -267,7 +270,7 @@ where
         };
         write_update::<E>(&mut tx, before.version, &after).await?;
         let changes = Event::account_changes(&before, &after);
-        E::append_events(&mut tx, &attributed(&changes, actor), after.updated_at).await?;
+        events::append::<E>(&mut tx, &changes, actor, after.updated_at).await?;
         tx.commit()
             .await
             .store_context::<E>("failed to commit account update")?;

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::accounts::{lock_of_customer, write_back_all};
 use crate::customer_row::read_customer;
 use crate::engine::{Engine, StoreContext};
-use crate::ledger_plan::attributed;
+use crate::events;
+use crate::ledger_rows::ChainHeadRow;
 use crate::listing::{counted_page, like_pattern, search_text};
 use crate::logins::insert_user_row;
 use crate::rows::{AccountRow, CustomerRow};
@@ -100,8 +101,10 @@ where
     Date: for<'q> Encode<'q, E::Db> + Type<E::Db>,
     Option<Date>: for<'q> Encode<'q, E::Db> + Type<E::Db>,
     (i64,): for<'r> FromRow<'r, <E::Db as Database>::Row>,
+    for<'q> &'q [u8]: Encode<'q, E::Db> + Type<E::Db>,
     CustomerRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
     AccountRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
+    ChainHeadRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
 {
     /// Inserts a customer and their login, and records the registration, in one transaction:
     /// all exist, or none.
@@ -141,7 +144,7 @@ where
         .store_context::<E>("failed to insert customer")?;
         insert_user_row::<E>(&mut tx, user).await?;
         let registered = [(Event::customer_registered(&customer), actor)];
-        E::append_events(&mut tx, &registered, customer.created_at).await?;
+        events::append_attributed::<E>(&mut tx, &registered, customer.created_at).await?;
         tx.commit()
             .await
             .store_context::<E>("failed to commit customer insert")
@@ -198,7 +201,7 @@ where
         };
         let customer = write_back::<E>(&mut tx, before, after).await?;
         changes.extend(write_back_all::<E>(&mut tx, accounts_before, accounts_after).await?);
-        E::append_events(&mut tx, &attributed(&changes, actor), changed_at).await?;
+        events::append::<E>(&mut tx, &changes, actor, changed_at).await?;
         tx.commit()
             .await
             .store_context::<E>("failed to commit customer update")?;

@@ -6,14 +6,16 @@
 //! placeholders on SQLite too, so one statement text serves both engines; a statement whose
 //! SQL truly differs is an `Engine` method, implemented by each adapter.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::future::Future;
 
 use coffre_app::ports::StoreError;
-use coffre_domain::events::{Actor, Event};
+use coffre_domain::events::EventRecord;
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Transaction, Type};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// One database engine, as the shared storage code needs it. Implemented by each adapter's
 /// engine type, which holds its pools; [`SqlStore`](crate::store::SqlStore) wraps it and
@@ -117,13 +119,17 @@ pub trait Engine: Clone + Debug + Send + Sync + Sized + 'static {
     /// An instant that may be missing, as this engine stores it.
     fn optional_instant(at: Option<OffsetDateTime>) -> Result<Self::OptionalInstant, StoreError>;
 
-    /// Appends `events`, in order, each attributed to who caused it, to the hash-chained event
-    /// log inside the caller's transaction, recorded at `now`. Per engine because a batch of
-    /// events is inserted with one statement, and that statement is the engine's own.
-    fn append_events(
+    /// The current (highest) version of each of these event streams that has events.
+    fn stream_versions(
         conn: &mut <Self::Db as Database>::Connection,
-        events: &[(Event, Actor)],
-        now: OffsetDateTime,
+        streams: &BTreeSet<Uuid>,
+    ) -> impl Future<Output = Result<BTreeMap<Uuid, i64>, StoreError>> + Send;
+
+    /// Inserts chained event records, in order, with the engine's batch statement (PostgreSQL:
+    /// one `unnest` of arrays; SQLite: multi-row `VALUES` under the bind limit).
+    fn insert_events(
+        conn: &mut <Self::Db as Database>::Connection,
+        records: &[EventRecord],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// How many rows a statement changed (each driver says it with its own inherent method).

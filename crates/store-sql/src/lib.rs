@@ -16,6 +16,7 @@ mod customer_row;
 mod customers;
 pub mod engine;
 pub mod error;
+mod events;
 mod housekeeping;
 pub mod ledger;
 pub mod ledger_group;

@@ -1,53 +1,24 @@
-//! Appending to the hash-chained event log, inside the caller's write transaction.
+//! The event log's two statements that SQLite runs its own way: the streams' versions and the
+//! insert of a batch of records, as `IN` lists and multi-row `VALUES` chunked under the bind
+//! limit (the append itself is `store-sql`'s `events`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use coffre_app::ports::StoreError;
-use coffre_domain::events::{Actor, ChainHead, Event, EventRecord};
-use coffre_store_sql::ledger_plan::{chain_events, streams_of};
-use coffre_store_sql::ledger_rows::ChainHeadRow;
+use coffre_domain::events::EventRecord;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::StoreContext;
 use crate::instants::instant_text;
 use crate::multi_row::{MAX_BINDS, push_list};
 
-/// Appends `events`, in order, each attributed to who caused it, after the chain head, and
-/// moves the head. The single writer holds the database, so the head read here is still the
-/// head when the transaction commits.
-pub(crate) async fn append_attributed(
+/// The current (highest) version of each stream that has events.
+pub(crate) async fn stream_versions(
     conn: &mut SqliteConnection,
-    events: &[(Event, Actor)],
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let head: ChainHeadRow =
-        sqlx::query_as("SELECT last_sequence, last_hash FROM event_chain_head WHERE id = 1")
-            .fetch_one(&mut *conn)
-            .await
-            .store_context("failed to read the event chain head")?;
-    let versions = stream_versions(conn, events).await?;
-    let (records, head) = chain_events(ChainHead::try_from(head)?, events, &versions, now)?;
-    insert_all(conn, &records).await?;
-    sqlx::query("UPDATE event_chain_head SET last_sequence = ?, last_hash = ? WHERE id = 1")
-        .bind(head.last_sequence)
-        .bind(head.last_hash.as_slice())
-        .execute(&mut *conn)
-        .await
-        .store_context("failed to move the event chain head")?;
-    Ok(())
-}
-
-/// The current (highest) version of each stream of `events` that has events.
-async fn stream_versions(
-    conn: &mut SqliteConnection,
-    events: &[(Event, Actor)],
+    streams: &BTreeSet<Uuid>,
 ) -> Result<BTreeMap<Uuid, i64>, StoreError> {
-    let streams: Vec<Uuid> = streams_of(events).into_iter().collect();
+    let streams: Vec<Uuid> = streams.iter().copied().collect();
     let mut versions = BTreeMap::new();
     for chunk in streams.chunks(MAX_BINDS) {
         let mut query = QueryBuilder::<Sqlite>::new(
@@ -66,7 +37,7 @@ async fn stream_versions(
 }
 
 /// Inserts chained records, in order, a few hundred rows per statement.
-async fn insert_all(
+pub(crate) async fn insert_all(
     conn: &mut SqliteConnection,
     records: &[EventRecord],
 ) -> Result<(), StoreError> {

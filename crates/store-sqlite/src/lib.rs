@@ -18,12 +18,13 @@ mod ledger;
 mod ledger_write;
 mod multi_row;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
 use coffre_app::ports::StoreError;
-use coffre_domain::events::{Actor, Event};
+use coffre_domain::events::EventRecord;
 use coffre_domain::ledger::InternalAccount;
 use coffre_store_sql::engine::Engine;
 use coffre_store_sql::store::SqlStore;
@@ -36,6 +37,7 @@ use sqlx::sqlite::{
 use sqlx::types::Json;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 pub use files::create_private_directory;
 
@@ -183,12 +185,18 @@ impl Engine for SqliteEngine {
         instants::optional_instant_text(at)
     }
 
-    async fn append_events(
+    async fn stream_versions(
         conn: &mut SqliteConnection,
-        events: &[(Event, Actor)],
-        now: OffsetDateTime,
+        streams: &BTreeSet<Uuid>,
+    ) -> Result<BTreeMap<Uuid, i64>, StoreError> {
+        events::stream_versions(conn, streams).await
+    }
+
+    async fn insert_events(
+        conn: &mut SqliteConnection,
+        records: &[EventRecord],
     ) -> Result<(), StoreError> {
-        events::append_attributed(conn, events, now).await
+        events::insert_all(conn, records).await
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

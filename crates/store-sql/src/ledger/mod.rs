@@ -19,11 +19,12 @@ use uuid::Uuid;
 
 use self::reads::{fetch_hold, fetch_transaction, with_postings};
 use crate::engine::{Engine, StoreContext};
+use crate::events;
 use crate::ledger_group::{
     Member, Record, SplitGroup, apply_group, finish, split_group, touched_by,
 };
 use crate::ledger_plan::{LedgerDiff, Touched};
-use crate::ledger_rows::{HoldRow, PostingRow, StatementLineRow, TransactionRow};
+use crate::ledger_rows::{ChainHeadRow, HoldRow, PostingRow, StatementLineRow, TransactionRow};
 use crate::store::SqlStore;
 
 /// The steps of a ledger group that each engine runs with its own SQL: they read and write
@@ -74,7 +75,9 @@ where
     TransactionRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
     PostingRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
     HoldRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
+    for<'q> &'q [u8]: Encode<'q, E::Db> + Type<E::Db>,
     StatementLineRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
+    ChainHeadRow: for<'r> FromRow<'r, <E::Db as Database>::Row>,
 {
     /// Runs a group of batches in one transaction: claim their keys, lock what they touch,
     /// apply the pure ledger batch after batch, write what changed and the events that say
@@ -90,7 +93,7 @@ where
         let before = E::lock_state(&mut tx, touched_by(&members, &earlier)).await?;
         let applied = apply_group(&before, &members, &earlier, now)?;
         E::write_diff(&mut tx, &before, &applied.diff).await?;
-        E::append_events(&mut tx, &applied.events, now).await?;
+        events::append_attributed::<E>(&mut tx, &applied.events, now).await?;
         let (records, outcomes) = finish(applied.results, earlier, responders)?;
         E::store_replies(&mut tx, &members, &records, now).await?;
         tx.commit()
